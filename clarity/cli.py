@@ -1,0 +1,36 @@
+"""The `clarity` command: the composition root that wires settings, store, tools and agents."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+from rich.console import Console
+
+from clarity import cli_db, cli_demo
+from clarity.settings import SettingsError
+from store.demo import DemoExistsError
+
+app = typer.Typer(
+    name="clarity",
+    help="Clarity — practice intelligence for medical-aesthetics practices.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(cli_db.app, name="db")
+app.add_typer(cli_demo.app, name="demo")
+
+_errors = Console(stderr=True)
+
+
+def main() -> None:
+    """Entry point: known errors become one clear line and exit code 2, never a traceback."""
+    try:
+        app()
+    except (SettingsError, DemoExistsError) as exc:
+        _errors.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,114 @@
+"""`clarity demo`: build the demo practice and show what Clarity does with it."""
+
+from __future__ import annotations
+
+from datetime import date
+from time import perf_counter
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from sqlalchemy import Engine, func, select
+
+from clarity.cli_common import dollars, open_engine, settings
+from store import models as m
+from store.demo import DEFAULT_AS_OF, DemoConfig, build_demo, write_manifest
+from store.summary import practice_summary
+
+app = typer.Typer(help="The demo practice: build it, brief on it, serve it.")
+console = Console()
+
+
+def _has_practice(engine: Engine) -> bool:
+    with engine.connect() as conn:
+        return bool(conn.execute(select(func.count()).select_from(m.Organization)).scalar())
+
+
+def _build(engine: Engine, config: DemoConfig, replace: bool) -> None:
+    started = perf_counter()
+    with Progress(
+        TextColumn("[bold]{task.description:<14}"),
+        BarColumn(),
+        TextColumn("{task.completed:>7,}/{task.total:,}"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as progress:
+        tasks: dict[str, TaskID] = {}
+
+        def report(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = progress.add_task(stage, total=total)
+            progress.update(tasks[stage], completed=done, total=total)
+
+        manifest = build_demo(engine, config, replace=replace, progress=report)
+    current = settings()
+    current.var_dir.mkdir(parents=True, exist_ok=True)
+    manifest_path = current.var_dir / "demo_manifest.json"
+    write_manifest(manifest, manifest_path)
+    console.print(
+        f"built the demo practice (seed {config.seed}) in {perf_counter() - started:.1f} s; "
+        f"planted patterns listed in {manifest_path}"
+    )
+
+
+def print_summary(engine: Engine) -> None:
+    summary = practice_summary(engine)
+    console.rule(f"[bold]{summary.organization or 'Practice'}")
+    locations = Table(title="Locations", show_edge=False)
+    for column in ("id", "location", "time zone", "providers", "patients"):
+        locations.add_column(column, justify="right" if column in ("id", "providers") else "left")
+    for loc in summary.locations:
+        locations.add_row(
+            str(loc.id), loc.name, loc.timezone, str(loc.providers), f"{loc.patients:,}"
+        )
+    console.print(locations)
+    revenue = Table(title="Net revenue by month (all locations)", show_edge=False)
+    revenue.add_column("month")
+    revenue.add_column("net revenue", justify="right")
+    for month, cents in summary.revenue_by_month:
+        revenue.add_row(month, dollars(cents))
+    console.print(revenue)
+    console.print(
+        f"{len(summary.locations)} locations · {summary.providers} providers · "
+        f"{summary.patients:,} patients · {summary.appointments:,} appointments"
+    )
+
+
+@app.callback(invoke_without_command=True)
+def demo(
+    ctx: typer.Context,
+    no_serve: bool = typer.Option(False, "--no-serve", help="Do everything but serve the app."),
+    seed: int = typer.Option(7, help="Random seed of the demo practice (used when building)."),
+    rebuild: bool = typer.Option(False, "--rebuild", help="Rebuild the demo data from scratch."),
+) -> None:
+    """Build the demo practice if missing, then show what Clarity makes of it."""
+    if ctx.invoked_subcommand is not None:
+        return
+    engine = open_engine()
+    if rebuild or not _has_practice(engine):
+        _build(engine, DemoConfig(seed=seed), replace=rebuild)
+    else:
+        console.print("using the demo practice already built (pass --rebuild to start over)")
+    print_summary(engine)
+    if not no_serve:
+        console.print("[dim]the web app arrives with a later release; nothing to serve yet[/]")
+
+
+@app.command("build")
+def demo_build(
+    seed: int = typer.Option(7, help="Random seed; the same seed gives the same data."),
+    patients: int = typer.Option(15_000, min=200, help="Number of patients to generate."),
+    as_of: str = typer.Option(
+        DEFAULT_AS_OF.isoformat(), help="Last day of data (YYYY-MM-DD); later bookings follow."
+    ),
+    replace: bool = typer.Option(False, "--replace", help="Replace a practice already present."),
+) -> None:
+    """Generate the demo practice into the configured database."""
+    try:
+        last_day = date.fromisoformat(as_of)
+    except ValueError:
+        raise typer.BadParameter(f"--as-of must be YYYY-MM-DD, got {as_of!r}") from None
+    engine = open_engine()
+    _build(engine, DemoConfig(seed=seed, patients=patients, as_of=last_day), replace=replace)

@@ -1,0 +1,43 @@
+"""SQLAlchemy Core `Table` objects of the store models, for typed aggregate queries.
+
+Metric code groups and sums in SQL; `select(t.sale.c.local_date, func.sum(t.sale.c.net_cents))`
+type-checks cleanly where the SQLModel class attributes (typed as plain Python values) do not.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Table
+from sqlmodel import SQLModel
+
+import store.models  # noqa: F401  (registers the tables on SQLModel.metadata)
+
+
+def _table(name: str) -> Table:
+    return SQLModel.metadata.tables[name]
+
+
+organization = _table("organization")
+location = _table("location")
+provider = _table("provider")
+compensation = _table("compensation")
+patient = _table("patient")
+service = _table("service")
+appointment = _table("appointment")
+sale = _table("sale")
+provider_shift = _table("providershift")
+membership = _table("membership")
+marketing_spend = _table("marketingspend")
+lead = _table("lead")
+finding = _table("finding")
+briefing = _table("briefing")
+briefing_delivery = _table("briefingdelivery")
+subscription = _table("subscription")
+outreach_message = _table("outreachmessage")
+consent_event = _table("consentevent")
+audit_event = _table("auditevent")
+llm_call = _table("llmcall")
+ingest_run = _table("ingestrun")
+rejected_row = _table("rejectedrow")
+user = _table("user")
+user_location = _table("userlocation")
+api_token = _table("apitoken")
