@@ -6,6 +6,7 @@ Clarity's own metric tools, so a generator change that breaks realism fails loud
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections import Counter, defaultdict
 from datetime import UTC, date, datetime, time, timedelta
@@ -109,6 +110,9 @@ def test_same_seed_gives_identical_databases(tmp_path: Any) -> None:
         digests.append(demo_digest(engine))
         engine.dispose()
     assert digests[0] == digests[1]
+    # The SQLite files themselves are byte-identical too.
+    files = [hashlib.sha256((tmp_path / f"{n}.db").read_bytes()).hexdigest() for n in "ab"]
+    assert files[0] == files[1]
 
 
 def test_build_refuses_to_overwrite_and_replace_rebuilds(engine: Engine) -> None:
