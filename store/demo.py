@@ -162,10 +162,14 @@ class _Rows:
     tables: dict[str, list[dict[str, Any]]] = field(default_factory=lambda: defaultdict(list))
     next_id: dict[str, int] = field(default_factory=lambda: defaultdict(lambda: 1))
 
-    def add(self, table: str, row: dict[str, Any]) -> int:
+    def add(self, table: str, row: dict[str, Any], prefix: str | None = None) -> int:
+        """Append a row with the next id; imported-style rows get source + external id."""
         row_id = self.next_id[table]
         self.next_id[table] = row_id + 1
         row["id"] = row_id
+        if prefix is not None:
+            row["source"] = DEMO_SOURCE
+            row["external_id"] = f"{prefix}-{row_id}"
         self.tables[table].append(row)
         return row_id
 
@@ -621,34 +625,43 @@ class _DemoBuilder:
                 discount = _money(gross * 0.15)
             net = gross - discount
             is_service = svc is not None
-            self.rows.add(
-                "sale",
-                {
-                    "patient_id": plan.id,
-                    "provider_id": provider.id,
-                    "location_id": plan.location.id,
-                    "appointment_id": appt_id,
-                    "service_id": svc.id if svc else None,
-                    "kind": "service" if is_service else "product",
-                    "item": svc.spec.name if svc else kind_or_name,
-                    "category": svc.spec.category if svc else "retail",
-                    "quantity": 1.0,
-                    "gross_cents": gross,
-                    "discount_cents": discount,
-                    "refund_cents": 0,
-                    "net_cents": net,
-                    "cogs_cents": int(gross * cogs_ratio),
-                    "paid_at": paid_at,
-                    "local_date": day,
-                    "source": DEMO_SOURCE,
-                    "external_id": f"sale-{self.rows.next_id['sale']}",
-                },
+            self._add_sale(
+                patient_id=plan.id,
+                provider_id=provider.id,
+                location_id=plan.location.id,
+                appointment_id=appt_id,
+                service_id=svc.id if svc else None,
+                kind="service" if is_service else "product",
+                item=svc.spec.name if svc else kind_or_name,
+                category=svc.spec.category if svc else "retail",
+                gross_cents=gross,
+                discount_cents=discount,
+                net_cents=net,
+                cogs_cents=int(gross * cogs_ratio),
+                paid_at=paid_at,
+                local_date=day,
             )
             self.production[(provider.id, day)] += net
             if is_service and rng.random() < 0.004:
                 refund_day = day + timedelta(days=rng.randint(1, 14))
                 if refund_day <= self.as_of and refund_day != self.refund_day:
                     self._refund(plan.id, provider.id, plan.location, svc, net, refund_day)
+
+    def _add_sale(self, **fields: Any) -> int:
+        """A POS line; unset money columns are 0 and quantity is 1."""
+        row: dict[str, Any] = {
+            "patient_id": None,
+            "provider_id": None,
+            "appointment_id": None,
+            "service_id": None,
+            "quantity": 1.0,
+            "gross_cents": 0,
+            "discount_cents": 0,
+            "refund_cents": 0,
+            "cogs_cents": 0,
+        }
+        row.update(fields)
+        return self.rows.add("sale", row, "sale")
 
     def _refund(
         self,
@@ -659,28 +672,18 @@ class _DemoBuilder:
         amount: int,
         day: date,
     ) -> None:
-        self.rows.add(
-            "sale",
-            {
-                "patient_id": patient_id,
-                "provider_id": provider_id,
-                "location_id": loc.id,
-                "appointment_id": None,
-                "service_id": svc.id if svc else None,
-                "kind": "refund",
-                "item": f"Refund: {svc.spec.name}" if svc else "Refund",
-                "category": svc.spec.category if svc else None,
-                "quantity": 1.0,
-                "gross_cents": 0,
-                "discount_cents": 0,
-                "refund_cents": amount,
-                "net_cents": -amount,
-                "cogs_cents": 0,
-                "paid_at": self._local(loc, day, self.rng.randint(10, 17), 0),
-                "local_date": day,
-                "source": DEMO_SOURCE,
-                "external_id": f"sale-{self.rows.next_id['sale']}",
-            },
+        self._add_sale(
+            patient_id=patient_id,
+            provider_id=provider_id,
+            location_id=loc.id,
+            service_id=svc.id if svc else None,
+            kind="refund",
+            item=f"Refund: {svc.spec.name}" if svc else "Refund",
+            category=svc.spec.category if svc else None,
+            refund_cents=amount,
+            net_cents=-amount,
+            paid_at=self._local(loc, day, self.rng.randint(10, 17), 0),
+            local_date=day,
         )
         self.production[(provider_id, day)] -= amount
 
@@ -713,37 +716,24 @@ class _DemoBuilder:
                 "monthly_price_cents": price,
                 "started_on": day,
                 "ended_on": ended,
-                "source": DEMO_SOURCE,
-                "external_id": f"mem-{self.rows.next_id['membership']}",
             },
+            "mem",
         )
         charge_day = day
         last = ended or self.as_of
         while charge_day <= last:
-            self.rows.add(
-                "sale",
-                {
-                    "patient_id": plan.id,
-                    "provider_id": None,
-                    "location_id": plan.location.id,
-                    "appointment_id": None,
-                    "service_id": None,
-                    "kind": "membership",
-                    "item": plan_name,
-                    "category": "membership",
-                    "quantity": 1.0,
-                    "gross_cents": price,
-                    "discount_cents": 0,
-                    "refund_cents": 0,
-                    "net_cents": price,
-                    "cogs_cents": 0,
-                    "paid_at": self._local(plan.location, charge_day, 6, 0)
-                    if charge_day != day
-                    else paid_at,
-                    "local_date": charge_day,
-                    "source": DEMO_SOURCE,
-                    "external_id": f"sale-{self.rows.next_id['sale']}",
-                },
+            self._add_sale(
+                patient_id=plan.id,
+                location_id=plan.location.id,
+                kind="membership",
+                item=plan_name,
+                category="membership",
+                gross_cents=price,
+                net_cents=price,
+                paid_at=self._local(plan.location, charge_day, 6, 0)
+                if charge_day != day
+                else paid_at,
+                local_date=charge_day,
             )
             charge_day += timedelta(days=30)
 
@@ -802,9 +792,8 @@ class _DemoBuilder:
                             "location_id": loc.id,
                             "day": day,
                             "available_minutes": minutes,
-                            "source": DEMO_SOURCE,
-                            "external_id": f"shift-{self.rows.next_id['providershift']}",
                         },
+                        "shift",
                     )
                 day += timedelta(days=1)
 
@@ -863,9 +852,8 @@ class _DemoBuilder:
                             "commission_cents": commission,
                             "bonus_cents": bonus,
                             "benefits_cents": benefits,
-                            "source": DEMO_SOURCE,
-                            "external_id": f"pay-{self.rows.next_id['compensation']}",
                         },
+                        "pay",
                     )
                 period_start = (period_start + timedelta(days=32)).replace(day=1)
                 if period_start > self.as_of:
@@ -921,9 +909,8 @@ class _DemoBuilder:
                             "channel": channel,
                             "month": month,
                             "amount_cents": _money(amount),
-                            "source": DEMO_SOURCE,
-                            "external_id": f"spend-{self.rows.next_id['marketingspend']}",
                         },
+                        "spend",
                     )
                 month = (month + timedelta(days=32)).replace(day=1)
 
@@ -949,9 +936,8 @@ class _DemoBuilder:
                 "created_at": created,
                 "local_date": lead_day,
                 "patient_id": patient_id,
-                "source": DEMO_SOURCE,
-                "external_id": f"lead-{self.rows.next_id['lead']}",
             },
+            "lead",
         )
 
     # ------------------------------------------------------------------ run
