@@ -75,7 +75,7 @@ class Resolved:
         self, location_col: ColumnElement[Any], provider_col: ColumnElement[Any] | None = None
     ) -> list[ColumnElement[bool]]:
         """Filters restricting a table to this scope."""
-        conditions = [location_col.in_(self.location_ids)]
+        conditions: list[ColumnElement[bool]] = [location_col.in_(self.location_ids)]
         if self.provider_id is not None:
             if provider_col is None:
                 raise ScopeError(f"{self.key}: this metric is not available per provider")

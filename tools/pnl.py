@@ -103,9 +103,7 @@ def provider_pnl(engine: Engine, scope: Scope, period: Period) -> list[ProviderP
         pay = compensation_counts(conn, res, period)
         p, loc = t.provider, t.location
         providers = conn.execute(
-            select(
-                p.c.id, p.c.first_name, p.c.last_name, p.c.role, p.c.location_id, loc.c.name
-            )
+            select(p.c.id, p.c.first_name, p.c.last_name, p.c.role, p.c.location_id, loc.c.name)
             .join(loc, loc.c.id == p.c.location_id)
             .where(*res.where(p.c.location_id, p.c.id))
             .order_by(p.c.id)
@@ -126,7 +124,14 @@ def provider_pnl(engine: Engine, scope: Scope, period: Period) -> list[ProviderP
         name = f"{row.first_name} {row.last_name}"
         label = f"{name}, {period.label()}"
 
-        def fact(suffix: str, title: str, value: float | None, unit: Any = "USD") -> Fact:
+        def fact(
+            suffix: str,
+            title: str,
+            value: float | None,
+            unit: Any = "USD",
+            key: str = key,
+            label: str = label,
+        ) -> Fact:
             return Fact(
                 id=fact_id("provider_pnl", key, period, suffix),
                 label=f"{title}, {label}",

@@ -13,7 +13,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import ColumnElement, FunctionElement
 
 
-class plus_days(FunctionElement[Any]):  # noqa: N801 (reads as a SQL function)
+class plus_days(FunctionElement[Any]):
     """`timestamp + n days` for a timestamp column (n a Python int)."""
 
     type = DateTime(timezone=True)
@@ -39,7 +39,7 @@ def _plus_days_sqlite(element: plus_days, compiler: Any, **kw: Any) -> str:
     return f"(strftime('%Y-%m-%d %H:%M:%S', {col}, '{element.days:+d} days') || substr({col}, 20))"
 
 
-class day_diff(FunctionElement[Any]):  # noqa: N801
+class day_diff(FunctionElement[Any]):
     """Whole days from `start` to `end` (both dates): end − start."""
 
     type = Integer()
@@ -49,7 +49,8 @@ class day_diff(FunctionElement[Any]):  # noqa: N801
 @compiles(day_diff, "postgresql")
 def _day_diff_pg(element: day_diff, compiler: Any, **kw: Any) -> str:
     end, start = list(element.clauses)
-    return f"(CAST({compiler.process(end, **kw)} AS date) - CAST({compiler.process(start, **kw)} AS date))"
+    end_sql, start_sql = compiler.process(end, **kw), compiler.process(start, **kw)
+    return f"(CAST({end_sql} AS date) - CAST({start_sql} AS date))"
 
 
 @compiles(day_diff, "sqlite")
