@@ -138,3 +138,38 @@ def vip_list(
         )
         for pid, cents, rn, last in rows
     ]
+
+
+class LapsingVip(VipPatient):
+    days_since_visit: int | None
+
+
+def lapsing_vips(
+    engine: Engine, scope: Scope, period: Period, *, quiet_days: int = 120
+) -> list[LapsingVip]:
+    """VIPs (as in `vip_list`) with no completed visit in the last `quiet_days` days before the
+    period's end and no appointment booked after it: their revenue is at risk."""
+    window = _window(period)
+    a = t.appointment
+    with engine.connect() as conn:
+        res = _resolve(conn, scope)
+        ranked = _ranked(res, window)
+        vip_ids = select(ranked.c.patient_id).where(10 * ranked.c.rn <= ranked.c.n + 9)
+        booked_ahead = set(
+            conn.execute(
+                select(a.c.patient_id)
+                .where(
+                    a.c.local_date > period.end,
+                    a.c.status == AppointmentStatus.booked.value,
+                    a.c.patient_id.in_(vip_ids),
+                )
+                .distinct()
+            ).scalars()
+        )
+    result = []
+    for vip in vip_list(engine, scope, period):
+        days = None if vip.last_visit is None else (period.end - vip.last_visit).days
+        if vip.patient_id in booked_ahead or (days is not None and days <= quiet_days):
+            continue
+        result.append(LapsingVip(**vip.model_dump(), days_since_visit=days))
+    return result
