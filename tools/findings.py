@@ -43,7 +43,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from store import tables as t
 from tools.benchmarks import benchmark_value, load_benchmarks
 from tools.facts import Fact, FindingDraft, Unit
-from tools.kpi_base import Resolved, fact_id, resolve
+from tools.kpi_base import GroupBy, Resolved, fact_id, resolve
 from tools.marketing import new_patient_counts, spend_counts
 from tools.operations import attendance_counts, capacity_counts, rebooking_counts, revenue_counts
 from tools.pnl import comp_ratio_counts
