@@ -26,8 +26,9 @@ draft's `formula` and `evidence`):
 - `no_show_cost` (per location): the 30 days ending `as_of`, when the rate is above the top
   performers' 8%: dollars = no-shows × average booked value (list price of the missed service).
 
-Small samples make no finding: fewer than 30 eligible visits, appointments, new patients or
-paying patients in the window (and in the baseline where one is used).
+Small samples make no finding: fewer than 30 eligible visits, completed appointments (for
+compensation and utilization), seen appointments (no-shows), new patients (CAC) or paying
+patients (VIP) in the window, and in the baseline where one is used.
 """
 
 from __future__ import annotations
@@ -269,11 +270,12 @@ def _comp(ctx: _Context, as_of: date) -> list[FindingDraft]:
     target = float(benchmark_value("comp_to_production", "target"))
     low, high = benchmark_value("comp_to_production", "healthy")
     risk = float(benchmark_value("comp_to_production", "retention_risk_below"))
+    visits = attendance_counts(ctx.conn, ctx.res, window, group="provider")
     drafts = []
     for pid, (comp_cents, prod_cents) in sorted(
         comp_ratio_counts(ctx.conn, ctx.res, window).items()
     ):
-        if prod_cents <= 0:
+        if prod_cents <= 0 or visits.get(pid, {}).get("completed", 0) < MIN_SAMPLE:
             continue
         comp_ratio = comp_cents / prod_cents
         production = prod_cents / 100.0
@@ -675,6 +677,7 @@ def persist_findings(
                 "severity": severity(draft.dollars),
                 "evidence": {
                     **draft.evidence,
+                    "formula": draft.formula,
                     "recommended_action": draft.recommended_action,
                     "facts": [fact.model_dump(mode="json") for fact in draft.facts],
                 },
