@@ -344,7 +344,7 @@ def build(engine: Engine) -> None:
     for channel, cents in (("google_ads", 60_000), ("meta_ads", 30_000)):
         b.add("marketingspend", location_id=1, channel=channel, month=oct_(1), amount_cents=cents)
 
-    for channel, day, patient in (
+    leads: tuple[tuple[str, date, int | None], ...] = (
         ("google_ads", oct_(1), 2),
         ("google_ads", oct_(2), 3),
         ("google_ads", oct_(3), None),
