@@ -350,7 +350,8 @@ def build(engine: Engine) -> None:
         ("google_ads", oct_(3), None),
         ("meta_ads", oct_(4), 4),
         ("referral", date(2026, 9, 20), 5),
-    ):
+    )
+    for channel, day, patient in leads:
         b.add(
             "lead",
             location_id=1,
