@@ -351,14 +351,14 @@ def build(engine: Engine) -> None:
         ("meta_ads", oct_(4), 4),
         ("referral", date(2026, 9, 20), 5),
     )
-    for channel, day, patient in leads:
+    for channel, day, lead_patient in leads:
         b.add(
             "lead",
             location_id=1,
             channel=channel,
             created_at=local(1, day, 9),
             local_date=day,
-            patient_id=patient,
+            patient_id=lead_patient,
         )
 
     order = (
