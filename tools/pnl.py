@@ -8,6 +8,8 @@ Definitions (period = inclusive local dates):
   overlapping payroll row has compensation **unknown** (None), never 0;
 - cost of goods = Σ Sale.cogs_cents of the provider's sales;
 - profit = production − compensation − cost of goods (None when compensation is unknown);
+  a period reaching past the last payroll row only has the covered days' pay
+  (`payroll_days_covered` says how many days payroll covers);
 - comp-to-production = compensation / production (healthy 35–50%).
 """
 
