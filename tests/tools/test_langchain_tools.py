@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from langchain_core.messages import ToolMessage
 from langchain_core.tools import StructuredTool
+from pydantic import BaseModel
 from sqlalchemy import Engine
 
 from tests.tools import handmade
@@ -30,6 +31,17 @@ def call(tool: StructuredTool, args: dict[str, Any], allowed: list[int]) -> Tool
     return message
 
 
+def content(message: ToolMessage) -> Any:
+    assert isinstance(message.content, str)
+    return json.loads(message.content)
+
+
+def properties_of(tool: StructuredTool) -> dict[str, Any]:
+    schema = tool.tool_call_schema
+    assert isinstance(schema, type) and issubclass(schema, BaseModel)
+    return dict(schema.model_json_schema()["properties"])
+
+
 def test_schemas_expose_only_what_the_model_chooses(tools: dict[str, StructuredTool]) -> None:
     assert set(tools) == {
         "get_kpis",
@@ -40,11 +52,11 @@ def test_schemas_expose_only_what_the_model_chooses(tools: dict[str, StructuredT
         "get_acquisition",
     }
     for tool in tools.values():
-        properties = tool.tool_call_schema.model_json_schema()["properties"]
+        properties = properties_of(tool)
         assert "config" not in properties and "allowed_location_ids" not in properties
         assert "organization_id" not in properties
         assert len(tool.description) > 40
-    assert set(tools["get_kpis"].tool_call_schema.model_json_schema()["properties"]) == {
+    assert set(properties_of(tools["get_kpis"])) == {
         "location_id",
         "period",
     }
@@ -53,7 +65,7 @@ def test_schemas_expose_only_what_the_model_chooses(tools: dict[str, StructuredT
 def test_kpis_for_an_allowed_location(tools: dict[str, StructuredTool]) -> None:
     message = call(tools["get_kpis"], {"location_id": 1, "period": "2026-10"}, allowed=[1])
     assert message.status == "success"
-    (result,) = json.loads(message.content)["results"]
+    (result,) = content(message)["results"]
     rebooking = next(k for k in result["kpis"] if k["kpi"] == "rebooking_rate")
     # 3 of 5 eligible October visits at Back Bay were rebooked (see handmade.py).
     assert rebooking["fact_id"] == "rebooking_rate.location-1.2026-10"
@@ -69,19 +81,19 @@ def test_a_location_outside_the_callers_scope_is_refused(tools: dict[str, Struct
 def test_no_location_means_every_allowed_location(tools: dict[str, StructuredTool]) -> None:
     # Only Back Bay allowed: the P&L lists Back Bay's providers (Ana, Ben), never Austin's Cy.
     message = call(tools["get_provider_pnl"], {"period": "2026-10"}, allowed=[1])
-    providers = json.loads(message.content)["providers"]
+    providers = content(message)["providers"]
     assert {p["provider"] for p in providers} == {"Ana Test", "Ben Test"}
     ben = next(p for p in providers if p["provider"] == "Ben Test")
     assert ben["compensation_known"] is False
     # Both locations allowed = the organization: one org-wide snapshot.
-    whole = json.loads(call(tools["get_kpis"], {"period": "2026-10"}, allowed=[1, 2]).content)
+    whole = content(call(tools["get_kpis"], {"period": "2026-10"}, allowed=[1, 2]))
     assert [r["scope"] for r in whole["results"]] == ["org:1"]
 
 
 def test_default_period_is_the_last_complete_month(tools: dict[str, StructuredTool]) -> None:
     # The last sale is on 2026-11-02, so "last-month" is October 2026.
     message = call(tools["get_portfolio"], {}, allowed=[1, 2])
-    result = json.loads(message.content)
+    result = content(message)
     assert result["period"] == "2026-10"
     assert result["same_store"][0]["fact_id"] == "same_store_growth.org-1.2026-10"
     series = call(
@@ -89,7 +101,7 @@ def test_default_period_is_the_last_complete_month(tools: dict[str, StructuredTo
         {"location_id": 1, "start": "2026-10-01", "end": "2026-11-30", "grain": "month"},
         allowed=[1],
     )
-    points = json.loads(series.content)["series"][0]["points"]
+    points = content(series)["series"][0]["points"]
     assert points == [
         {"bucket": "2026-10-01", "net_revenue_usd": 2399.0},
         {"bucket": "2026-11-01", "net_revenue_usd": 40.0},
