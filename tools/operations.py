@@ -10,7 +10,7 @@ or per location / provider id) so benchmarks and findings reuse the same SQL.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, Engine, case, exists, func, select
@@ -159,6 +159,9 @@ def retention_12m(engine: Engine, scope: Scope, period: Period) -> KpiValue:
         )
         returned = exists().where(
             a.c.patient_id == cohort.c.patient_id,
+            # A UTC bound a day wide of the local window lets the (patient_id, start_at) index
+            # narrow the scan; local_date then decides exactly.
+            a.c.start_at >= datetime.combine(follow.start - timedelta(days=1), time(), UTC),
             a.c.status == AppointmentStatus.completed.value,
             a.c.local_date.between(follow.start, follow.end),
             *org_res.where(a.c.location_id),
