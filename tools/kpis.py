@@ -40,7 +40,9 @@ from tools.membership import (
     revenue_per_member,
 )
 from tools.operations import (
+    Grain,
     attendance_counts,
+    buckets,
     capacity_counts,
     late_cancel_rate,
     net_revenue,
@@ -79,6 +81,7 @@ __all__ = [
     "cac",
     "cac_by_channel",
     "comp_to_production",
+    "kpi_series",
     "kpi_snapshot",
     "late_cancel_rate",
     "location_snapshots",
@@ -164,6 +167,20 @@ def previous_period(period: Period) -> Period:
         last = period.start - timedelta(days=1)
         return Period.month(last.year, last.month)
     return period.previous()
+
+
+def kpi_series(
+    engine: Engine,
+    scope: Scope,
+    kpi: KpiFunction,
+    start: date,
+    end: date,
+    grain: Grain = "week",
+) -> list[tuple[Period, KpiValue]]:
+    """Any period KPI (e.g. `rebooking_rate`, `no_show_rate`) per day, week (Monday–Sunday) or
+    calendar month from `start` to `end`; the first and last buckets are clipped to the range.
+    One SQL evaluation per bucket."""
+    return [(bucket, kpi(engine, scope, bucket)) for bucket in buckets(start, end, grain)]
 
 
 # --------------------------------------------------------------------------- peers

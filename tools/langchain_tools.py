@@ -257,7 +257,7 @@ def make_tools(engine: Engine) -> list[StructuredTool]:
         start: date,
         end: date,
         location_id: int | None = None,
-        grain: str = "week",
+        grain: Literal["day", "week", "month"] = "week",
     ) -> dict[str, Any]:
         access = _Access(engine, config)
         try:

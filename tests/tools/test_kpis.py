@@ -267,3 +267,24 @@ def test_scope_outside_the_organization_is_refused(store: Engine) -> None:
         kpis.net_revenue(store, Scope(2), OCT)
     with pytest.raises(ScopeError, match="per location or organization"):
         kpis.vip_concentration(store, ANA, OCT)
+
+
+def test_kpi_series_by_week(store: Engine) -> None:
+    # Weeks of October 2026 clipped to Oct 1–18: Thu 1–Sun 4, Mon 5–Sun 11, Mon 12–Sun 18.
+    series = kpis.kpi_series(
+        store, BACK_BAY, kpis.no_show_rate, date(2026, 10, 1), date(2026, 10, 18), "week"
+    )
+    assert [(p.start.day, p.end.day) for p, _ in series] == [(1, 4), (5, 11), (12, 18)]
+    # Week of Oct 5: V1–V5 completed, no no-show → 0%; the first and last weeks have nothing.
+    assert [v.value for _, v in series] == [None, 0.0, None]
+
+
+def test_provider_snapshot_ranks_among_providers(store: Engine) -> None:
+    snapshot = kpis.kpi_snapshot(store, ANA, OCT)
+    assert "vip_concentration" not in {e.kpi for e in snapshot.entries}  # not per provider
+    peers = snapshot.get("rebooking_rate").peers
+    # Ana 3/4, Ben 0/1, Cy has no visits → Ana ranks 1 of 2, median (0.75 + 0) / 2.
+    assert peers is not None
+    assert (peers.level, peers.rank, peers.peers) == ("provider", 1, 2)
+    assert peers.median == pytest.approx(0.375)
+    assert peers.best_id == 1
