@@ -7,7 +7,7 @@ complete calendar month before it (or the as-of month when as-of is its last day
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import NoReturn
 
 import typer
@@ -137,8 +137,6 @@ def findings(
         _fail(str(exc))
     new: dict[str, bool] = {}
     if save:
-        from datetime import UTC, datetime
-
         for stored in persist_findings(engine, drafts, now=datetime.now(UTC)):
             new[stored.draft.fingerprint()] = stored.is_new
     if as_json:

@@ -79,10 +79,15 @@ class _Access:
                     )
                 ).scalars()
             )
-            self.last_day: date | None = conn.execute(
-                select(func.max(t.sale.c.local_date))
-            ).scalar()
-        self.allowed = sorted(set(caller.allowed_location_ids) & org_locations)
+            self.allowed = sorted(set(caller.allowed_location_ids) & org_locations)
+            # The last day with sales at the visible locations (one indexed max per location).
+            last_days = [
+                conn.execute(
+                    select(func.max(t.sale.c.local_date)).where(t.sale.c.location_id == lid)
+                ).scalar()
+                for lid in self.allowed
+            ]
+        self.last_day: date | None = max((d for d in last_days if d is not None), default=None)
         self.everything = bool(org_locations) and set(self.allowed) == org_locations
 
     def scopes(self, location_id: int | None) -> list[Scope]:

@@ -27,7 +27,16 @@ from sqlalchemy import Connection, Engine, case, exists, func, select
 from store import tables as t
 from store.models import AppointmentStatus
 from tools.facts import Fact
-from tools.kpi_base import KpiValue, Resolved, cents_to_usd, fact_id, make_kpi, ratio, resolve
+from tools.kpi_base import (
+    KpiValue,
+    Resolved,
+    ScopeError,
+    cents_to_usd,
+    fact_id,
+    make_kpi,
+    ratio,
+    resolve,
+)
 from tools.scope import Period, Scope
 
 SOURCE = "tools.kpis"
@@ -97,8 +106,6 @@ def spend_counts(conn: Connection, res: Resolved, period: Period) -> dict[str, f
 
 def _no_provider(res: Resolved) -> None:
     if res.provider_id is not None:
-        from tools.kpi_base import ScopeError
-
         raise ScopeError(f"{res.key}: acquisition metrics are per location or organization")
 
 
