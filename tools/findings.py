@@ -138,10 +138,19 @@ class _Context:
         location_id: int | None,
         provider_id: int | None,
         fingerprint_key: str | None = None,
+        fact_kind: str | None = None,
     ) -> FindingDraft:
         dollars = round(dollars, 2)
         facts = [
-            _fact(kind, scope, period, "dollars", f"Dollars at stake: {title}", dollars, "USD"),
+            _fact(
+                fact_kind or kind,
+                scope,
+                period,
+                "dollars",
+                f"Dollars at stake: {title}",
+                dollars,
+                "USD",
+            ),
             *facts,
         ]
         return FindingDraft(
@@ -384,8 +393,8 @@ def _cac(ctx: _Context, as_of: date) -> list[FindingDraft]:
             kind = "cac_jump"
             facts = [
                 _fact(
-                    kind,
-                    f"{scope}.{channel}",
+                    f"{kind}.{channel}",
+                    scope,
                     recent,
                     "cac",
                     f"CAC, {channel}, {name}",
@@ -393,8 +402,8 @@ def _cac(ctx: _Context, as_of: date) -> list[FindingDraft]:
                     "USD",
                 ),
                 _fact(
-                    kind,
-                    f"{scope}.{channel}",
+                    f"{kind}.{channel}",
+                    scope,
                     baseline,
                     "cac",
                     f"Baseline CAC, {channel}, {name}",
@@ -402,8 +411,8 @@ def _cac(ctx: _Context, as_of: date) -> list[FindingDraft]:
                     "USD",
                 ),
                 _fact(
-                    kind,
-                    f"{scope}.{channel}",
+                    f"{kind}.{channel}",
+                    scope,
                     recent,
                     "new_patients",
                     f"New patients, {channel}, {name}",
@@ -437,6 +446,7 @@ def _cac(ctx: _Context, as_of: date) -> list[FindingDraft]:
                     location_id=location_id,
                     provider_id=None,
                     fingerprint_key=f"{kind}|{scope}|{channel}",
+                    fact_kind=f"{kind}.{channel}",
                 )
             )
     return drafts
