@@ -686,7 +686,8 @@ def persist_findings(
                 "dollars_cents": round(draft.dollars * 100),
                 "severity": severity(draft.dollars),
                 "evidence": {
-                    **draft.evidence,
+                    # JSON-safe (dates → ISO strings) whatever the detector put in.
+                    **draft.model_dump(mode="json", include={"evidence"})["evidence"],
                     "formula": draft.formula,
                     "recommended_action": draft.recommended_action,
                     "facts": [fact.model_dump(mode="json") for fact in draft.facts],
