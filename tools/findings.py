@@ -19,8 +19,9 @@ draft's `formula` and `evidence`):
   before it, against the six months before those. When CAC rose ≥ 25%:
   dollars = (recent CAC − baseline CAC) × recent new patients (the extra spend).
 - `vip_concentration` (organization, or the location asked for): trailing 12 months. When the
-  top 10% of patients bring ≥ 35% of revenue, dollars = the 12-month revenue of VIPs with no
-  visit in 150 days and nothing booked (revenue at risk).
+  top 10% of patients bring ≥ 35% of revenue, dollars = the 12-month revenue of VIPs who have
+  gone quiet (no visit for 120 days and 1.5 × their own usual interval, nothing booked): the
+  revenue at risk.
 - `utilization_gap` (per provider): the 30 days ending `as_of`. Target = 65% (industry average
   midpoint); dollars = (target − actual) × available hours × production per booked hour.
 - `no_show_cost` (per location): the 30 days ending `as_of`, when the rate is above the top
@@ -56,7 +57,7 @@ MIN_SAMPLE = 30
 MIN_REBOOKING_GAP = 0.02
 MIN_UTILIZATION_GAP = 0.02
 CAC_JUMP_RATIO = 1.25
-VIP_QUIET_DAYS = 150
+VIP_QUIET_DAYS = 120
 
 
 class PersistedFinding(BaseModel):
@@ -468,8 +469,9 @@ def _vip(ctx: _Context, engine: Engine, as_of: date, location_id: int | None) ->
     scope = share.scope
     name = ctx.res.name
     formula = (
-        f"Σ 12-month revenue of {len(lapsing)} VIPs with no visit in {VIP_QUIET_DAYS} days and "
-        f"nothing booked = ${dollars:,.0f} (VIPs bring {share.value:.1%} of revenue)"
+        f"Σ 12-month revenue of {len(lapsing)} VIPs quiet for over {VIP_QUIET_DAYS} days and "
+        f"1.5× their usual interval, nothing booked = ${dollars:,.0f} "
+        f"(VIPs bring {share.value:.1%} of revenue)"
     )
     kind = "vip_concentration"
     facts = [
