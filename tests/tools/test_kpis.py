@@ -15,6 +15,7 @@ from tests.tools import handmade
 from tools import kpis
 from tools.kpi_base import ScopeError
 from tools.scope import Period, Scope
+from tools.vip import lapsing_vips
 
 OCT = Period.month(2026, 10)
 ORG = Scope(1)
@@ -288,3 +289,14 @@ def test_provider_snapshot_ranks_among_providers(store: Engine) -> None:
     assert (peers.level, peers.rank, peers.peers) == ("provider", 1, 2)
     assert peers.median == pytest.approx(0.375)
     assert peers.best_id == 1
+
+
+def test_lapsing_vips(store: Engine) -> None:
+    march = Period.month(2027, 3)
+    # Window Apr 2026–Mar 2027: the VIP is still P4 ($800 of 5 paying patients). Last visit
+    # Oct 8 2026 → 23 + 30 + 31 + 31 + 28 + 31 = 174 days before Mar 31, nothing booked, one
+    # visit only (no usual interval) → quiet for more than 120 days.
+    (vip,) = lapsing_vips(store, ORG, march)
+    assert (vip.patient, vip.days_since_visit, vip.usual_interval_days) == ("P-4", 174, None)
+    assert lapsing_vips(store, ORG, march, quiet_days=180) == []
+    assert lapsing_vips(store, ORG, OCT) == []  # 23 days is not quiet
