@@ -64,7 +64,9 @@ def test_persist_upserts_on_fingerprint(engine: Engine) -> None:
     assert row.evidence["formula"] == "(0.60 − 0.40) × 100 × $500"
     assert row.evidence["recommended_action"] == "Rebook at checkout."
     with engine.connect() as conn:
-        stored = conn.execute(select(f.c.evidence).where(f.c.id == second[1].finding_id)).scalar()
+        stored = conn.execute(
+            select(f.c.evidence).where(f.c.id == second[1].finding_id)
+        ).scalar_one()
     assert stored["since"] == "2026-09-01"  # dates in evidence are stored as ISO strings
     assert [severity(2_499.0), severity(2_500.0), severity(9_999.0)] == [1, 2, 2]
 
