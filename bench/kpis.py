@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 import tempfile
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from time import perf_counter
 
@@ -27,10 +27,12 @@ from store.db import make_engine
 from store.demo import DemoConfig, build_demo
 from store.migrate import upgrade
 from tools import kpis
+from tools.findings import compute_findings
 from tools.kpi_base import resolve
 from tools.scope import Period, Scope
 
 MONTH = Period.month(2026, 10)
+AS_OF = date(2026, 11, 24)
 PG_SCHEMA = "bench_kpis_x10"
 PG_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
@@ -136,6 +138,12 @@ def _measure(engine: Engine, label: str, target: float) -> None:
         f"   {label}: all KPIs for {locations} locations, {MONTH.label()} "
         f"({appointments:,} appointments in store): {seconds:.2f} s, {facts:,} facts  "
         f"[target ≤ {target:.0f} s: {verdict(seconds, target)}]"
+    )
+    started = perf_counter()
+    found = compute_findings(engine, organization_id=1, as_of=AS_OF)
+    print(
+        f"   {label}: findings as of {AS_OF.isoformat()}: {len(found)} in "
+        f"{perf_counter() - started:.2f} s (no target)"
     )
     started = perf_counter()
     in_sql = sql_reference(engine, MONTH)

@@ -64,7 +64,7 @@ from tools.portfolio import (
     treatment_mix,
 )
 from tools.scope import Period, Scope
-from tools.vip import VipPatient, vip_concentration, vip_list
+from tools.vip import LapsingVip, VipPatient, lapsing_vips, vip_concentration, vip_list
 
 __all__ = [
     "ChannelFunnel",
@@ -72,6 +72,7 @@ __all__ = [
     "KpiEntry",
     "KpiSnapshot",
     "KpiValue",
+    "LapsingVip",
     "LocationGrowth",
     "ProviderPnl",
     "SameStoreGrowth",
@@ -83,6 +84,7 @@ __all__ = [
     "comp_to_production",
     "kpi_series",
     "kpi_snapshot",
+    "lapsing_vips",
     "late_cancel_rate",
     "location_snapshots",
     "marketing_ltv",
