@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 import numpy as np
-from pydantic import BaseModel
+from pydantic import BaseModel, computed_field
 from sqlalchemy import Engine, case, func, select
 
 from store import tables as t
@@ -61,7 +61,15 @@ class AtRiskPatient(BaseModel):
     trailing_12m_value: float
     annual_value: float
     dollars_at_stake: float
-    facts: list[Fact]
+    as_of: date
+    horizon_days: int
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def facts(self) -> list[Fact]:
+        """The numbers behind this row, citable by id (built on access: a full list of tens of
+        thousands of patients need not carry them)."""
+        return _facts(self, self.as_of, self.horizon_days)
 
 
 @dataclass(frozen=True)
@@ -236,7 +244,7 @@ def at_risk_patients(
         cut=cut,
         horizon=float(horizon_days),
         drift_cuts=3,
-        max_fit_customers=8_000,
+        max_fit_customers=5_000,
         extra=lambda c: _overdue_ratio(visits, n, c)[:, None],
     )
     summary: Summary = summarise(log, cut)
@@ -338,9 +346,9 @@ def at_risk_patients(
             trailing_12m_value=round(float(recent_value[i]), 2),
             annual_value=round(float(annual[i]), 2),
             dollars_at_stake=round(float(stake[i]), 2),
-            facts=[],
+            as_of=as_of,
+            horizon_days=horizon_days,
         )
-        row.facts = _facts(row, as_of, horizon_days)
         found.append(row)
     return found
 
@@ -391,14 +399,6 @@ def _facts(row: AtRiskPatient, as_of: date, horizon_days: int) -> list[Fact]:
             unit="days",
             scope=scope,
             period_end=as_of,
-            source=SOURCE,
-        ),
-        Fact(
-            id=f"{base}.last_visit",
-            label=f"Last visit, {row.pseudonym}",
-            value=row.last_visit.isoformat(),
-            unit="date",
-            scope=scope,
             source=SOURCE,
         ),
     ]
