@@ -1,0 +1,600 @@
+"""Batched, idempotent loading of canonical rows into the store.
+
+One import = one `IngestRun`. Rows are processed in batches; each batch is one transaction that
+writes its rows, its `RejectedRow`s and the run's counters together, so a crash leaves whole
+batches or nothing, and running the same file again resumes: rows already stored compare equal
+and are counted `unchanged`, the rest are written.
+
+Counting (every row read lands in exactly one bucket):
+- inserted: a new `(source, external_id)`;
+- updated: an existing row whose values changed (or a patient merged into one from another
+  system whose empty fields were filled);
+- unchanged: an existing row with the same values (a re-import is all unchanged);
+- rejected: a row that cannot be imported (reason in `RejectedRow`);
+- skipped: a row repeated later in the same batch (the later one wins).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from time import perf_counter
+from typing import Any
+
+from sqlalchemy import Connection, Engine, Table, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError
+
+from store import tables as t
+from store.ingest.csv_reader import LayoutError, open_csv
+from store.ingest.formats import Format, get_format
+from store.ingest.mapping import Converter, Mapper
+from store.ingest.matching import fill_blanks, find_matches
+from store.ingest.presets import Preset, canonical_preset, load_preset
+from store.ingest.refs import Resolver
+from store.ingest.rows import BUILDERS, PATIENT_REFS, Context, external_id
+from store.ingest.values import RowError
+from store.models import pseudonym
+
+ProgressCallback = Callable[[int, int], None]
+DEFAULT_SOURCE = "import"
+SAMPLE_LIMIT = 50
+
+
+class IngestError(RuntimeError):
+    """An import stopped part-way (database error); committed batches stay, the run is failed."""
+
+    def __init__(self, message: str, result: IngestResult) -> None:
+        super().__init__(message)
+        self.result = result
+
+
+@dataclass
+class IngestResult:
+    """What one import did; `to_dict()` is the `--json` output and the run's summary."""
+
+    kind: str
+    path: str
+    source: str
+    preset: str | None = None
+    dry_run: bool = False
+    run_id: int | None = None
+    status: str = "running"
+    read: int = 0
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: int = 0
+    skipped: int = 0
+    matched: int = 0
+    rejected_by_reason: Counter[str] = field(default_factory=Counter)
+    skipped_by_reason: Counter[str] = field(default_factory=Counter)
+    warnings_by_reason: Counter[str] = field(default_factory=Counter)
+    ambiguous: list[dict[str, Any]] = field(default_factory=list)
+    rejects: list[dict[str, Any]] = field(default_factory=list)
+    ignored_columns: list[str] = field(default_factory=list)
+    details: dict[str, Any] = field(default_factory=dict)
+    error: str | None = None
+    seconds: float = 0.0
+
+    def reject(self, file: str, line: int, column: str | None, code: str, reason: str) -> None:
+        self.rejected += 1
+        self.rejected_by_reason[code] += 1
+        if len(self.rejects) < SAMPLE_LIMIT:
+            self.rejects.append(
+                {"file": file, "line": line, "column": column, "code": code, "reason": reason}
+            )
+
+    def skip(self, code: str, count: int = 1) -> None:
+        self.skipped += count
+        self.skipped_by_reason[code] += count
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "rejected_by_reason": dict(self.rejected_by_reason),
+            "skipped_by_reason": dict(self.skipped_by_reason),
+            "warnings_by_reason": dict(self.warnings_by_reason),
+            "matched": self.matched,
+            "unchanged": self.unchanged,
+            "ambiguous": self.ambiguous[:SAMPLE_LIMIT],
+            "ignored_columns": self.ignored_columns,
+            "details": self.details,
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "run_id": self.run_id,
+            "kind": self.kind,
+            "path": self.path,
+            "preset": self.preset,
+            "source": self.source,
+            "dry_run": self.dry_run,
+            "status": self.status,
+            "read": self.read,
+            "inserted": self.inserted,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "rejected": self.rejected,
+            "skipped": self.skipped,
+            "seconds": round(self.seconds, 3),
+            "rejects": self.rejects,
+            "error": self.error,
+            **self.summary(),
+        }
+
+
+# --------------------------------------------------------------------------- runs
+
+
+def start_run(conn: Connection, result: IngestResult) -> int:
+    run_id = conn.execute(
+        insert(t.ingest_run)
+        .values(
+            kind=result.kind,
+            path=result.path,
+            preset=result.preset,
+            status="running",
+            started_at=datetime.now(UTC),
+            summary={"source": result.source},
+        )
+        .returning(t.ingest_run.c.id)
+    ).scalar_one()
+    return int(run_id)
+
+
+def record_progress(conn: Connection, result: IngestResult) -> None:
+    if result.run_id is None:
+        return
+    conn.execute(
+        update(t.ingest_run)
+        .where(t.ingest_run.c.id == result.run_id)
+        .values(
+            rows_read=result.read,
+            inserted=result.inserted,
+            updated=result.updated,
+            rejected=result.rejected,
+            skipped=result.skipped,
+        )
+    )
+
+
+def finish_run(engine: Engine, result: IngestResult, status: str) -> None:
+    result.status = status
+    if result.run_id is None:
+        return
+    with engine.begin() as conn:
+        record_progress(conn, result)
+        conn.execute(
+            update(t.ingest_run)
+            .where(t.ingest_run.c.id == result.run_id)
+            .values(
+                status=status,
+                finished_at=datetime.now(UTC),
+                error=result.error,
+                summary={"source": result.source, **result.summary()},
+            )
+        )
+
+
+def write_rejects(conn: Connection, run_id: int | None, rows: list[dict[str, Any]]) -> None:
+    if rows and run_id is not None:
+        conn.execute(insert(t.rejected_row), [{**r, "ingest_run_id": run_id} for r in rows])
+
+
+# --------------------------------------------------------------------------- organization
+
+
+def organization_id(conn: Connection) -> int:
+    """The practice's organization: the only one, or a new one in an empty store."""
+    ids = list(conn.execute(select(t.organization.c.id).order_by(t.organization.c.id)).scalars())
+    if len(ids) > 1:
+        raise LayoutError(
+            f"the store holds {len(ids)} organizations; imports go to the first "
+            "(multi-organization stores are not supported by ingest yet)"
+        )
+    if ids:
+        return int(ids[0])
+    return int(
+        conn.execute(
+            insert(t.organization)
+            .values(name="Practice", slug="practice")
+            .returning(t.organization.c.id)
+        ).scalar_one()
+    )
+
+
+def location_option(conn: Connection, org_id: int, text: str) -> int:
+    """`--location`: a Clarity location id, a location external id, or its name."""
+    loc = t.location
+    rows = conn.execute(
+        select(loc.c.id, loc.c.name, loc.c.external_id).where(loc.c.organization_id == org_id)
+    ).all()
+    for predicate in (
+        lambda r: text.isdigit() and r.id == int(text),
+        lambda r: r.external_id == text,
+        lambda r: r.name.casefold() == text.casefold(),
+    ):
+        found = [r.id for r in rows if predicate(r)]
+        if len(found) == 1:
+            return int(found[0])
+    known = ", ".join(f"{r.id} ({r.name})" for r in rows) or "none — import locations first"
+    raise LayoutError(f"--location {text!r} matches no location; known: {known}")
+
+
+# --------------------------------------------------------------------------- writing
+
+
+def upsert(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+    """INSERT … ON CONFLICT (source, external_id) DO UPDATE, as one executemany."""
+    if not rows:
+        return
+    dialect = conn.dialect.name
+    if dialect == "sqlite":
+        stmt: Any = sqlite.insert(table)
+    elif dialect == "postgresql":
+        stmt = postgresql.insert(table)
+    else:  # pragma: no cover - make_engine only builds these two
+        raise RuntimeError(f"unsupported database {dialect}")
+    data_columns = [c for c in rows[0] if c not in ("source", "external_id")]
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[table.c.source, table.c.external_id],
+        set_={c: stmt.excluded[c] for c in data_columns},
+    )
+    conn.execute(stmt, rows)
+
+
+def existing_rows(
+    conn: Connection, table: Table, source: str, ids: list[str], columns: list[str]
+) -> dict[str, Any]:
+    """Stored rows of `source` with these external ids, by external id."""
+    found: dict[str, Any] = {}
+    cols = [table.c.external_id, table.c.id, *(table.c[c] for c in columns)]
+    for i in range(0, len(ids), 5000):
+        chunk = ids[i : i + 5000]
+        for row in conn.execute(
+            select(*cols).where(table.c.source == source, table.c.external_id.in_(chunk))
+        ):
+            found[row.external_id] = row
+    return found
+
+
+@dataclass
+class Staged:
+    line: int
+    external_id: str
+    row: dict[str, Any]
+
+
+class CsvImport:
+    """One CSV import: mapping, conversion, building and writing, batch by batch."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        fmt: Format,
+        preset: Preset,
+        path: Path,
+        result: IngestResult,
+        *,
+        location: str | None,
+        now: datetime,
+        default_timezone: str,
+        batch_size: int,
+    ) -> None:
+        self.engine = engine
+        self.fmt = fmt
+        self.preset = preset
+        self.path = path
+        self.result = result
+        self.location = location
+        self.now = now
+        self.default_timezone = default_timezone
+        self.batch_size = batch_size
+        self.table = t.__dict__[_TABLE_ATTR[fmt.table]]
+        self.builder = BUILDERS[fmt.name]
+        self.converter = Converter(fmt, preset.options)
+
+    def run(self, progress: ProgressCallback | None) -> None:
+        result = self.result
+        with (
+            open_csv(self.path, encoding=self.preset.encoding, delimiter=self.preset.delimiter)
+            as csv_file,
+            self.engine.connect() as conn,
+        ):
+            outer = conn.begin() if result.dry_run else None
+            with conn.begin_nested() if outer else conn.begin():
+                org = organization_id(conn)
+                default_location = (
+                    location_option(conn, org, self.location) if self.location else None
+                )
+                provided = frozenset({"location_external_id"} if default_location else ())
+                mapper = Mapper(self.fmt, self.preset, csv_file.header, provided=provided)
+                result.ignored_columns = mapper.ignored
+                if not result.dry_run:
+                    result.run_id = start_run(conn, result)
+                resolver = Resolver(
+                    conn,
+                    source=result.source,
+                    organization_id=org,
+                    default_location_id=default_location,
+                )
+            self.mapper = mapper
+            self.file_name = self.path.name
+            self.delimiter = csv_file.delimiter
+            self.ctx = Context(
+                resolver=resolver,
+                source=result.source,
+                now=self.now,
+                default_timezone=self.default_timezone,
+                phone_region=self.preset.options.phone_region,
+            )
+            try:
+                for batch in _batches(csv_file.rows(), self.batch_size):
+                    with conn.begin_nested() if outer else conn.begin():
+                        self._batch(conn, batch)
+                        record_progress(conn, result)
+                    if progress:
+                        progress(csv_file.bytes_read(), csv_file.size)
+            finally:
+                if outer is not None:
+                    outer.rollback()
+
+    # ------------------------------------------------------------------ one batch
+
+    def _batch(self, conn: Connection, batch: list[tuple[int, list[str]]]) -> None:
+        result = self.result
+        result.read += len(batch)
+        mapper, convert, builder, ctx = self.mapper, self.converter.convert, self.builder, self.ctx
+        rejects: list[dict[str, Any]] = []
+
+        def reject(line: int, fields: list[str], err: RowError) -> None:
+            column = mapper.label(err.column)
+            result.reject(self.file_name, line, column, err.code, err.message)
+            rejects.append(
+                {
+                    "file": self.file_name,
+                    "line": line,
+                    "column": column,
+                    "reason": err.message,
+                    "raw": self.delimiter.join(fields)[:1000],
+                }
+            )
+
+        converted: list[tuple[int, list[str], dict[str, Any]]] = []
+        for line, fields in batch:
+            try:
+                converted.append((line, fields, convert(mapper.map(fields))))
+            except RowError as err:
+                reject(line, fields, err)
+        patient_cols = PATIENT_REFS.get(self.fmt.name, ())
+        if patient_cols:
+            ctx.resolver.prefetch_patients(
+                conn, (v[c] for _, _, v in converted for c in patient_cols if c in v)
+            )
+        if self.fmt.name == "sales":
+            ctx.resolver.prefetch_appointments(
+                conn,
+                (
+                    v["appointment_external_id"]
+                    for _, _, v in converted
+                    if "appointment_external_id" in v
+                ),
+            )
+        staged: dict[str, Staged] = {}
+        for line, fields, values in converted:
+            try:
+                ext = external_id(self.fmt.name, values)
+                row = builder(values, ctx)
+            except RowError as err:
+                ctx.warnings.clear()
+                reject(line, fields, err)
+                continue
+            if ctx.warnings:
+                for _column, code, _message in ctx.warnings:
+                    result.warnings_by_reason[code] += 1
+                ctx.warnings.clear()
+            previous = staged.pop(ext, None)
+            if previous is not None:
+                result.skip("duplicate_row" if previous.row == row else "superseded_in_file")
+            staged[ext] = Staged(line, ext, row)
+        if self.fmt.name == "patients":
+            self._write_patients(conn, list(staged.values()))
+        else:
+            self._write(conn, list(staged.values()))
+        ctx.resolver.flush_links(conn)
+        write_rejects(conn, result.run_id, rejects)
+
+    def _write(self, conn: Connection, staged: list[Staged]) -> None:
+        if not staged:
+            return
+        result, source = self.result, self.result.source
+        columns = list(staged[0].row)
+        existing = existing_rows(conn, self.table, source, [s.external_id for s in staged], columns)
+        to_write: list[dict[str, Any]] = []
+        for item in staged:
+            old = existing.get(item.external_id)
+            if old is None:
+                result.inserted += 1
+            elif all(old._mapping[c] == item.row[c] for c in columns):
+                result.unchanged += 1
+                continue
+            else:
+                result.updated += 1
+            to_write.append({**item.row, "source": source, "external_id": item.external_id})
+        upsert(conn, self.table, to_write)
+
+    def _write_patients(self, conn: Connection, staged: list[Staged]) -> None:
+        """Own rows upsert as usual; new ones are matched to other systems' patients first."""
+        if not staged:
+            return
+        result, source, resolver = self.result, self.result.source, self.ctx.resolver
+        columns = list(staged[0].row)
+        existing = existing_rows(conn, self.table, source, [s.external_id for s in staged], columns)
+        resolver.prefetch_patients(conn, (s.external_id for s in staged if s.external_id))
+        own = [s for s in staged if s.external_id in existing]
+        linked = [
+            s
+            for s in staged
+            if s.external_id not in existing and resolver.known_patient(s.external_id)
+        ]
+        linked_ids = {s.external_id for s in linked}
+        fresh = [s for s in staged if s.external_id not in existing.keys() | linked_ids]
+        self._write(conn, own)
+        fills: list[tuple[int, dict[str, Any]]] = [
+            (resolver.patient(s.external_id), s.row) for s in linked
+        ]
+        matches = find_matches(conn, source, [s.row for s in fresh])
+        new_rows: list[Staged] = []
+        for item, match in zip(fresh, matches, strict=True):
+            if match.target is not None:
+                result.matched += 1
+                resolver.add_patient_link(item.external_id, match.target, match.matched_by or "")
+                fills.append((match.target, item.row))
+                continue
+            if match.candidates:
+                result.warnings_by_reason["ambiguous_match"] += 1
+                result.ambiguous.append(
+                    {
+                        "line": item.line,
+                        "external_id": item.external_id,
+                        "candidates": [pseudonym(c) for c in match.candidates],
+                    }
+                )
+            new_rows.append(item)
+        self._write(conn, new_rows)
+        if fills:
+            pat = t.patient
+            targets = sorted({target for target, _ in fills})
+            current = {
+                row.id: row
+                for row in conn.execute(select(pat).where(pat.c.id.in_(targets)))
+            }
+            for target, incoming in fills:
+                changes = fill_blanks(current[target], incoming)
+                if changes:
+                    conn.execute(update(pat).where(pat.c.id == target).values(**changes))
+                    result.updated += 1
+                    current[target] = conn.execute(select(pat).where(pat.c.id == target)).one()
+                else:
+                    result.unchanged += 1
+
+
+_TABLE_ATTR = {
+    "location": "location",
+    "provider": "provider",
+    "patient": "patient",
+    "service": "service",
+    "appointment": "appointment",
+    "sale": "sale",
+    "providershift": "provider_shift",
+    "compensation": "compensation",
+    "membership": "membership",
+    "marketingspend": "marketing_spend",
+    "lead": "lead",
+}
+
+
+def _batches(
+    rows: Iterator[tuple[int, list[str]]], size: int
+) -> Iterator[list[tuple[int, list[str]]]]:
+    batch: list[tuple[int, list[str]]] = []
+    for item in rows:
+        batch.append(item)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+# --------------------------------------------------------------------------- entry point
+
+
+def ingest_csv(
+    engine: Engine,
+    table: str,
+    path: Path,
+    *,
+    preset: str | Preset | None = None,
+    location: str | None = None,
+    source: str | None = None,
+    dry_run: bool = False,
+    batch_size: int = 5000,
+    now: datetime | None = None,
+    default_timezone: str = "America/New_York",
+    progress: ProgressCallback | None = None,
+) -> IngestResult:
+    """Import one CSV file of `table` (a canonical format name) into the store.
+
+    Raises `LayoutError` (nothing imported) when the file cannot be read as that table at all,
+    and `IngestError` when the database fails part-way (earlier batches stay committed, the run
+    is marked failed; running again resumes).
+    """
+    fmt = get_format(table)
+    chosen = load_preset(preset) if isinstance(preset, str) else preset
+    if chosen is None:
+        chosen = canonical_preset(fmt.name)
+    elif chosen.format != fmt.name:
+        raise LayoutError(
+            f"preset {chosen.name!r} maps {chosen.format}, not {fmt.name}; "
+            f"run `clarity ingest {chosen.format} …`"
+        )
+    result = IngestResult(
+        kind=fmt.name,
+        path=str(path),
+        source=source or chosen.source or DEFAULT_SOURCE,
+        preset=None if chosen.name == "canonical" else chosen.name,
+        dry_run=dry_run,
+    )
+    started = perf_counter()
+    job = CsvImport(
+        engine,
+        fmt,
+        chosen,
+        Path(path),
+        result,
+        location=location,
+        now=now or datetime.now(UTC),
+        default_timezone=default_timezone,
+        batch_size=batch_size,
+    )
+    try:
+        job.run(progress)
+    except DBAPIError as exc:
+        result.error = f"database error after {result.read:,} rows: {exc.orig or exc}"
+        result.seconds = perf_counter() - started
+        finish_run(engine, result, "failed")
+        raise IngestError(result.error, result) from exc
+    result.seconds = perf_counter() - started
+    finish_run(engine, result, "dry_run" if dry_run else "completed")
+    return result
+
+
+def show_rejects(engine: Engine, run_id: int, limit: int | None = None) -> list[dict[str, Any]]:
+    """Rejected rows of a run, in file order."""
+    rej = t.rejected_row
+    query = (
+        select(rej.c.file, rej.c.line, rej.c.column, rej.c.reason, rej.c.raw)
+        .where(rej.c.ingest_run_id == run_id)
+        .order_by(rej.c.id)
+    )
+    if limit is not None:
+        query = query.limit(limit)
+    with engine.connect() as conn:
+        return [dict(r._mapping) for r in conn.execute(query)]
+
+
+def get_run(engine: Engine, run_id: int) -> dict[str, Any] | None:
+    with engine.connect() as conn:
+        row = conn.execute(select(t.ingest_run).where(t.ingest_run.c.id == run_id)).first()
+        if row is None:
+            return None
+        count = conn.execute(
+            select(func.count()).select_from(t.rejected_row).where(
+                t.rejected_row.c.ingest_run_id == run_id
+            )
+        ).scalar_one()
+    return {**dict(row._mapping), "rejected_rows": count}
