@@ -184,9 +184,12 @@ class Converter:
 
     def __init__(self, fmt: Format, options: ParseOptions) -> None:
         self.options = options
-        self.required = frozenset(fmt.required)
+        self.required = tuple(c for c in fmt.required if c != "location_external_id")
+        # Text columns need no parsing; only the others get a parser call.
         self._parsers: dict[str, Callable[[str], Any]] = {
-            c.name: self._parser(c.name, c.kind, c.choices) for c in fmt.columns
+            c.name: self._parser(c.name, c.kind, c.choices)
+            for c in fmt.columns
+            if c.kind is not Kind.text
         }
 
     def _parser(self, name: str, kind: Kind, choices: tuple[str, ...]) -> Callable[[str], Any]:
@@ -194,7 +197,14 @@ class Converter:
         if kind is Kind.date:
             return lambda text: parse_date(text, options, name)
         if kind is Kind.datetime:
-            return lambda text: parse_datetime(text, options, name)
+
+            def parse_dt(text: str) -> datetime:
+                try:
+                    return datetime.fromisoformat(text)
+                except ValueError:
+                    return parse_datetime(text, options, name)
+
+            return parse_dt
         if kind is Kind.money:
             return lambda text: parse_money(text, options, name)
         if kind is Kind.integer:
@@ -210,10 +220,12 @@ class Converter:
         return str
 
     def convert(self, text: dict[str, str]) -> dict[str, Any]:
-        parsers = self._parsers
-        values: dict[str, Any] = {name: parsers[name](value) for name, value in text.items()}
+        values: dict[str, Any] = dict(text)
+        for name, parse in self._parsers.items():
+            if name in values:
+                values[name] = parse(values[name])
         for name in self.required:
-            if name not in values and name != "location_external_id":
+            if name not in values:
                 raise RowError(name, "missing_value", f"{name} is empty")
         return values
 

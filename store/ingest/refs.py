@@ -63,6 +63,7 @@ class Resolver:
         self._load_services(conn)
         self._patient: dict[str, int] = {}
         self._appointment: dict[str, int] = {}
+        self._has_patient_links: bool | None = None
 
     # ------------------------------------------------------------------ catalogs
 
@@ -232,25 +233,31 @@ class Resolver:
 
     def prefetch_patients(self, conn: Connection, exts: Iterable[str]) -> None:
         """Load the store ids of these patient external ids (own rows, then links)."""
-        self._patient = {}
+        from store.ingest.loader import ids_in
+
         wanted = sorted(set(exts))
-        pat, link = t.patient, t.external_link
-        for i in range(0, len(wanted), _IN_CHUNK):
-            chunk = wanted[i : i + _IN_CHUNK]
-            for ext, target in conn.execute(
-                select(link.c.external_id, link.c.target_id).where(
-                    link.c.entity == "patient",
-                    link.c.source == self.source,
-                    link.c.external_id.in_(chunk),
-                )
-            ):
-                self._patient[ext] = target
-            for ext, pid in conn.execute(
-                select(pat.c.external_id, pat.c.id).where(
-                    pat.c.source == self.source, pat.c.external_id.in_(chunk)
-                )
-            ):
-                self._patient[ext] = pid
+        self._patient = {}
+        if self._has_patient_links is None:
+            self._has_patient_links = bool(
+                conn.execute(
+                    select(t.external_link.c.id)
+                    .where(t.external_link.c.entity == "patient")
+                    .limit(1)
+                ).first()
+            )
+        if self._has_patient_links:
+            link = t.external_link
+            for i in range(0, len(wanted), _IN_CHUNK):
+                chunk = wanted[i : i + _IN_CHUNK]
+                for ext, target in conn.execute(
+                    select(link.c.external_id, link.c.target_id).where(
+                        link.c.entity == "patient",
+                        link.c.source == self.source,
+                        link.c.external_id.in_(chunk),
+                    )
+                ):
+                    self._patient[ext] = target
+        self._patient.update(ids_in(conn, "patient", "external_id", "id", self.source, wanted))
 
     def known_patient(self, ext: str) -> int | None:
         return self._patient.get(ext)
@@ -262,17 +269,10 @@ class Resolver:
         return found
 
     def prefetch_appointments(self, conn: Connection, exts: Iterable[str]) -> None:
-        self._appointment = {}
+        from store.ingest.loader import ids_in
+
         wanted = sorted(set(exts))
-        appt = t.appointment
-        for i in range(0, len(wanted), _IN_CHUNK):
-            chunk = wanted[i : i + _IN_CHUNK]
-            for ext, aid in conn.execute(
-                select(appt.c.external_id, appt.c.id).where(
-                    appt.c.source == self.source, appt.c.external_id.in_(chunk)
-                )
-            ):
-                self._appointment[ext] = aid
+        self._appointment = ids_in(conn, "appointment", "external_id", "id", self.source, wanted)
 
     def appointment(self, ext: str) -> int:
         found = self._appointment.get(ext)

@@ -159,8 +159,14 @@ _MONEY_NOISE = re.compile(r"[\s$€£¥]|[A-Za-z]{3}")
 _CENT = Decimal("0.01")
 
 
+_PLAIN_MONEY = re.compile(r"-?\d+(?:\.\d{1,2})?")
+
+
 def parse_money(text: str, options: ParseOptions, column: str) -> int:
     """Cents from `1234.50`, `$1,234.50`, `-$10.00`, `(12.00)`, `1.234,50` (decimal comma)."""
+    if _PLAIN_MONEY.fullmatch(text) and not options.decimal_comma:
+        # At most two decimals: float(text) * 100 is within 1e-6 of the exact cents.
+        return round(float(text) * 100)
     cleaned = _MONEY_NOISE.sub("", text)
     negative = False
     if cleaned.startswith("(") and cleaned.endswith(")"):
