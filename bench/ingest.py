@@ -11,6 +11,7 @@ import csv
 import json
 import os
 import random
+import resource
 import subprocess
 import sys
 import tempfile
@@ -130,11 +131,14 @@ def child(url: str, directory: str, schema: str | None) -> None:
     for table in ("locations", "providers", "services", "patients"):
         ingest_csv(engine, table, folder / f"{table}.csv")
     started = perf_counter()
+    cpu = resource.getrusage(resource.RUSAGE_SELF)
     counts = {}
     for table in ("appointments", "sales"):
         result = ingest_csv(engine, table, folder / f"{table}.csv", batch_size=5000)
         counts[table] = result.inserted
     seconds = perf_counter() - started
+    used = resource.getrusage(resource.RUSAGE_SELF)
+    cpu_seconds = used.ru_utime + used.ru_stime - cpu.ru_utime - cpu.ru_stime
     again = perf_counter()
     rerun = ingest_csv(engine, "sales", folder / "sales.csv", batch_size=5000)
     engine.dispose()
@@ -142,6 +146,7 @@ def child(url: str, directory: str, schema: str | None) -> None:
         json.dumps(
             {
                 "seconds": seconds,
+                "cpu_seconds": cpu_seconds,
                 "rows": sum(counts.values()),
                 "inserted": counts,
                 "rss": peak_rss_mb(),
@@ -196,7 +201,8 @@ def _report(label: str, figures: dict[str, float], target: bool) -> None:
     rate = figures["rows"] / figures["seconds"]
     line = (
         f"   {label}: {figures['rows']:,.0f} rows in {figures['seconds']:.1f} s "
-        f"({rate:,.0f} rows/s), peak RSS {figures['rss']:.0f} MiB"
+        f"({rate:,.0f} rows/s; {figures['cpu_seconds']:.1f} s CPU), "
+        f"peak RSS {figures['rss']:.0f} MiB"
     )
     if target:
         line += (

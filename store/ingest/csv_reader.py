@@ -118,7 +118,13 @@ def sniff_delimiter(header_line: str) -> str:
     return best if counts[best] else ","
 
 
-def open_csv(path: Path, *, encoding: str | None = None, delimiter: str | None = None) -> CsvFile:
+def open_csv(
+    path: Path,
+    *,
+    encoding: str | None = None,
+    delimiter: str | None = None,
+    skip_lines: int = 0,
+) -> CsvFile:
     """Open `path` for streaming; raises `LayoutError` for missing, empty or undecodable files."""
     if not path.is_file():
         raise LayoutError(f"{path}: no such file")
@@ -133,8 +139,10 @@ def open_csv(path: Path, *, encoding: str | None = None, delimiter: str | None =
     check_decodes(path, chosen)
     raw = path.open("rb")
     text = io.TextIOWrapper(raw, encoding=chosen, newline="")
+    for _ in range(skip_lines):
+        text.readline()
     first = text.readline()
-    header_line = 1
+    header_line = 1 + skip_lines
     while first and not first.strip():
         first = text.readline()
         header_line += 1

@@ -431,11 +431,19 @@ class CsvImport:
         self.builder = BUILDERS[fmt.name]
         self.converter = Converter(fmt, preset.options)
         self.upserter: Upserter | None = None
+        self.mapper: Mapper | None = None
+        self.file_name = path.name
+        self.delimiter = ","
 
     def run(self, progress: ProgressCallback | None) -> None:
         result = self.result
         with (
-            open_csv(self.path, encoding=self.preset.encoding, delimiter=self.preset.delimiter)
+            open_csv(
+                self.path,
+                encoding=self.preset.encoding,
+                delimiter=self.preset.delimiter,
+                skip_lines=self.preset.skip_lines,
+            )
             as csv_file,
             self.engine.connect() as conn,
         ):
@@ -515,17 +523,41 @@ class CsvImport:
 
     # ------------------------------------------------------------------ one batch
 
+    def load_values(
+        self,
+        conn: Connection,
+        rows: list[tuple[int, list[str], dict[str, Any]]],
+        *,
+        default_location: int | None = None,
+    ) -> None:
+        """Load already-typed canonical values (used by the FHIR importer), batch by batch, on
+        `conn` inside the caller's transaction handling (one savepoint per batch)."""
+        org = organization_id(conn)
+        self.ctx = Context(
+            resolver=Resolver(
+                conn,
+                source=self.result.source,
+                organization_id=org,
+                default_location_id=default_location,
+            ),
+            source=self.result.source,
+            now=self.now,
+            default_timezone=self.default_timezone,
+        )
+        for start in range(0, len(rows), self.batch_size):
+            chunk = rows[start : start + self.batch_size]
+            item = Converted(read=len(chunk))
+            with conn.begin_nested():
+                self._build(conn, chunk, item)
+                self._store(conn, item)
+
     def _reject_entry(self, line: int, fields: list[str], err: RowError) -> Rejected:
-        return Rejected(line, self.mapper.label(err.column), err.code, err.message, fields)
+        column = self.mapper.label(err.column) if self.mapper else err.column
+        return Rejected(line, column, err.code, err.message, fields)
 
     def _prepare(self, reader: Connection, batch: list[tuple[int, list[str]]]) -> Converted:
         """Map, parse, resolve and build one batch (reads only, on `reader`)."""
-        mapper, convert, builder, ctx = (
-            self.mapper,
-            self.converter.convert,
-            self.builder,
-            self.ctx,
-        )
+        mapper, convert = self.mapper, self.converter.convert
         item = Converted(read=len(batch))
         converted: list[tuple[int, list[str], dict[str, Any]]] = []
         for line, fields in batch:
@@ -533,6 +565,19 @@ class CsvImport:
                 converted.append((line, fields, convert(mapper.map(fields))))
             except RowError as err:
                 item.rejects.append(self._reject_entry(line, fields, err))
+        self._build(reader, converted, item)
+        if reader.in_transaction():
+            reader.rollback()  # the next batch reads a fresh snapshot
+        return item
+
+    def _build(
+        self,
+        reader: Connection,
+        converted: list[tuple[int, list[str], dict[str, Any]]],
+        item: Converted,
+    ) -> None:
+        """Resolve references and build store rows from typed values (reads only)."""
+        builder, ctx = self.builder, self.ctx
         patient_cols = PATIENT_REFS.get(self.fmt.name, ())
         if patient_cols:
             ctx.resolver.prefetch_patients(
@@ -547,8 +592,6 @@ class CsvImport:
                     if "appointment_external_id" in v
                 ),
             )
-        if reader.in_transaction():
-            reader.rollback()  # the next batch reads a fresh snapshot
         staged: dict[str, Staged] = {}
         for line, fields, values in converted:
             try:
@@ -569,7 +612,6 @@ class CsvImport:
         item.staged = list(staged.values())
         if self.fmt.name != "patients":
             item.links, ctx.resolver.new_links = ctx.resolver.new_links, []
-        return item
 
     def _store(self, conn: Connection, item: Converted) -> None:
         """Classify and write one prepared batch, with its rejections and links."""

@@ -9,6 +9,7 @@ one by dropping a YAML file there or passing its path to `--preset`. Keys (see d
     source: square                # default `source` of imported rows
     encoding: utf-8               # optional; BOMs are always honoured
     delimiter: ","                # optional; sniffed from the header otherwise
+    skip_lines: 0                 # title lines before the header (Google Ads reports)
     decimal_comma: false          # "1.234,50" style amounts
     phone_region: US              # for phone numbers without a country code
     date_formats: ["%m/%d/%Y"]    # tried after ISO 8601, in order
@@ -57,6 +58,7 @@ class Preset:
     source: str | None = None
     encoding: str | None = None
     delimiter: str | None = None
+    skip_lines: int = 0
     columns: dict[str, ColumnSpec] = field(default_factory=dict)
     options: ParseOptions = field(default_factory=ParseOptions)
     path: Path | None = None
@@ -130,6 +132,7 @@ def parse_preset(data: Any, *, default_name: str, path: Path | None = None) -> P
         source=str(data["source"]) if data.get("source") else None,
         encoding=str(data["encoding"]) if data.get("encoding") else None,
         delimiter=str(data["delimiter"]) if data.get("delimiter") else None,
+        skip_lines=int(data.get("skip_lines") or 0),
         columns=columns,
         options=options,
         path=path,

@@ -27,8 +27,8 @@ class RowError(ValueError):
         self.message = message
 
 
-TRUE_WORDS = frozenset({"true", "t", "yes", "y", "1", "x", "on", "active", "opted_in"})
-FALSE_WORDS = frozenset({"false", "f", "no", "n", "0", "off", "inactive", "opted_out"})
+TRUE_WORDS = frozenset({"true", "t", "yes", "y", "1", "x", "on", "active", "opted_in", "subscribed"})
+FALSE_WORDS = frozenset({"false", "f", "no", "n", "0", "off", "inactive", "opted_out", "unsubscribed"})
 
 # Vocabulary every import understands, on top of a preset's own `values:` maps. Keys are
 # normalized with `vocab_key` (lower case, runs of spaces/dashes/slashes → "_").
