@@ -28,7 +28,6 @@ from typing import Any
 from fhir.resources.R4B import get_fhir_model_class
 from pydantic import ValidationError
 from sqlalchemy import Engine
-from sqlalchemy.exc import DBAPIError
 
 from store.ingest.csv_reader import LayoutError
 from store.ingest.formats import get_format
@@ -37,6 +36,7 @@ from store.ingest.loader import (
     IngestError,
     IngestResult,
     finish_run,
+    is_database_error,
     location_option,
     organization_id,
     start_run,
@@ -427,9 +427,11 @@ def ingest_fhir(
                 if not dry_run:
                     outer.commit()
                     outer = conn.begin()
-        except DBAPIError as exc:
+        except Exception as exc:
+            if not is_database_error(engine, exc):
+                raise
             outer.rollback()
-            result.error = f"database error: {exc.orig or exc}"
+            result.error = f"database error: {exc}"
             finish_run(engine, result, "failed")
             raise IngestError(result.error, result) from exc
         finally:

@@ -17,6 +17,7 @@ Counting (every row read lands in exactly one bucket):
 from __future__ import annotations
 
 import gc
+from contextlib import nullcontext
 import queue
 import threading
 from collections import Counter
@@ -27,7 +28,17 @@ from pathlib import Path
 from time import perf_counter
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Table, bindparam, func, insert, select, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Table,
+    bindparam,
+    func,
+    insert,
+    literal,
+    select,
+    update,
+)
 from sqlalchemy import column as sa_column
 from sqlalchemy import table as sa_table
 from sqlalchemy.dialects import postgresql, sqlite
@@ -96,6 +107,29 @@ class IngestResult:
     def skip(self, code: str, count: int = 1) -> None:
         self.skipped += count
         self.skipped_by_reason[code] += count
+
+    _COUNTS = ("read", "inserted", "updated", "unchanged", "rejected", "skipped", "matched")
+
+    def snapshot(self) -> dict[str, Any]:
+        """Counters before a batch, so a batch that rolls back can be uncounted."""
+        counts: dict[str, Any] = {name: getattr(self, name) for name in self._COUNTS}
+        counts["by_reason"] = (
+            Counter(self.rejected_by_reason),
+            Counter(self.skipped_by_reason),
+            Counter(self.warnings_by_reason),
+            len(self.rejects),
+            len(self.ambiguous),
+        )
+        return counts
+
+    def restore(self, counts: dict[str, Any]) -> None:
+        for name in self._COUNTS:
+            setattr(self, name, counts[name])
+        rejected, skipped, warnings, n_rejects, n_ambiguous = counts["by_reason"]
+        self.rejected_by_reason, self.skipped_by_reason = rejected, skipped
+        self.warnings_by_reason = warnings
+        del self.rejects[n_rejects:]
+        del self.ambiguous[n_ambiguous:]
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -289,14 +323,29 @@ class Upserter:
                 "WITH NO DATA"
             )
             temp = sa_table(self.temp, *(sa_column(c) for c in columns))
+            defaults = {
+                c.name: c.default.arg  # type: ignore[union-attr]
+                for c in table.columns
+                if c.name not in columns
+                and not c.primary_key
+                and c.default is not None
+                and c.default.is_scalar
+            }
             stmt = postgresql.insert(table).from_select(
-                columns, select(*(temp.c[c] for c in columns))
+                [*columns, *defaults],
+                select(
+                    *(temp.c[c] for c in columns),
+                    *(literal(v, table.c[k].type) for k, v in defaults.items()),
+                ),
             )
             stmt = stmt.on_conflict_do_update(
                 index_elements=[table.c.source, table.c.external_id],
                 set_={c: stmt.excluded[c] for c in data},
             )
-            self.sql = str(stmt.compile(dialect=conn.dialect))
+            # Python-side column defaults (reminder_sent) are rendered as literals.
+            self.sql = str(
+                stmt.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True})
+            )
             self.copy_sql = f'COPY "{self.temp}" ({quoted}) FROM STDIN'
         else:  # pragma: no cover - make_engine only builds these two
             raise RuntimeError(f"unsupported database {self.dialect}")
@@ -448,7 +497,7 @@ class CsvImport:
             self.engine.connect() as conn,
         ):
             outer = conn.begin() if result.dry_run else None
-            with conn.begin_nested() if outer else conn.begin():
+            with nullcontext() if outer else conn.begin():
                 if conn.dialect.name == "sqlite":
                     # A bigger page cache keeps index maintenance off the disk on large files.
                     conn.exec_driver_sql("PRAGMA cache_size=-262144")
@@ -457,7 +506,10 @@ class CsvImport:
                     location_option(conn, org, self.location) if self.location else None
                 )
                 provided = frozenset({"location_external_id"} if default_location else ())
-                mapper = Mapper(self.fmt, self.preset, csv_file.header, provided=provided)
+                try:
+                    mapper = Mapper(self.fmt, self.preset, csv_file.header, provided=provided)
+                except LayoutError as exc:
+                    raise LayoutError(f"{self.path.name}: {exc}") from None
                 result.ignored_columns = mapper.ignored
                 if not result.dry_run:
                     result.run_id = start_run(conn, result)
@@ -495,9 +547,14 @@ class CsvImport:
         def writer() -> None:
             try:
                 while (item := pending.get()) is not None:
-                    with conn.begin_nested() if dry_run else conn.begin():
-                        self._store(conn, item)
-                        record_progress(conn, self.result)
+                    before = self.result.snapshot()
+                    try:
+                        with nullcontext() if dry_run else conn.begin():
+                            self._store(conn, item)
+                            record_progress(conn, self.result)
+                    except BaseException:
+                        self.result.restore(before)  # the batch left nothing behind
+                        raise
                     if progress:
                         progress(item.bytes_read, csv_file.size)
             except BaseException as exc:  # handed to the reading thread, re-raised there
@@ -547,9 +604,9 @@ class CsvImport:
         for start in range(0, len(rows), self.batch_size):
             chunk = rows[start : start + self.batch_size]
             item = Converted(read=len(chunk))
-            with conn.begin_nested():
-                self._build(conn, chunk, item)
-                self._store(conn, item)
+            # Inside the caller's transaction: a failure rolls the whole import back.
+            self._build(conn, chunk, item)
+            self._store(conn, item)
 
     def _reject_entry(self, line: int, fields: list[str], err: RowError) -> Rejected:
         column = self.mapper.label(err.column) if self.mapper else err.column
@@ -610,6 +667,7 @@ class CsvImport:
                 item.skipped["duplicate_row" if previous.row == row else "superseded_in_file"] += 1
             staged[ext] = Staged(line, ext, row)
         item.staged = list(staged.values())
+        item.rejects.sort(key=lambda entry: entry.line)
         if self.fmt.name != "patients":
             item.links, ctx.resolver.new_links = ctx.resolver.new_links, []
 
@@ -750,6 +808,11 @@ def _batches(
 # --------------------------------------------------------------------------- entry point
 
 
+def is_database_error(engine: Engine, exc: BaseException) -> bool:
+    """A failure of the database itself (wrapped by SQLAlchemy or raised by the driver)."""
+    return isinstance(exc, DBAPIError | engine.dialect.loaded_dbapi.Error)
+
+
 def ingest_csv(
     engine: Engine,
     table: str,
@@ -803,8 +866,11 @@ def ingest_csv(
     gc.disable()
     try:
         job.run(progress)
-    except DBAPIError as exc:
-        result.error = f"database error after {result.read:,} rows: {exc.orig or exc}"
+    except Exception as exc:
+        if not is_database_error(engine, exc):
+            raise
+        cause = exc.orig if isinstance(exc, DBAPIError) else exc
+        result.error = f"database error after {result.read:,} rows: {cause}"
         result.seconds = perf_counter() - started
         finish_run(engine, result, "failed")
         raise IngestError(result.error, result) from exc
