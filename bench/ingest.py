@@ -54,9 +54,7 @@ def generate(directory: Path, rows: int, seed: int = 1) -> None:
     )
     # 200 visits a day in half-hour slots from 09:00, so no time falls in a DST gap.
     first_day = datetime(2024, 1, 1, 9, 0) - timedelta(days=rows // 200)
-    starts = [
-        first_day + timedelta(days=i // 200, minutes=30 * (i % 16)) for i in range(rows)
-    ]
+    starts = [first_day + timedelta(days=i // 200, minutes=30 * (i % 16)) for i in range(rows)]
     _write(
         directory / "appointments.csv",
         [
@@ -158,7 +156,10 @@ def child(url: str, directory: str, schema: str | None) -> None:
 
 
 def _measure(url: str, directory: Path, schema: str | None = None) -> dict[str, float]:
-    code = "import sys; from bench.ingest import child; child(sys.argv[1], sys.argv[2], sys.argv[3] or None)"
+    code = (
+        "import sys; from bench.ingest import child; "
+        "child(sys.argv[1], sys.argv[2], sys.argv[3] or None)"
+    )
     done = subprocess.run(
         [sys.executable, "-c", code, url, str(directory), schema or ""],
         capture_output=True,
@@ -178,7 +179,9 @@ def _postgres() -> tuple[str, str] | None:
     url = os.environ.get("CLARITY_TEST_POSTGRES_URL") or DEFAULT_PG_URL
     schema = f"bench_{uuid.uuid4().hex[:8]}"
     try:
-        admin = create_engine(url, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3})
+        admin = create_engine(
+            url, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3}
+        )
         with admin.connect() as conn:
             conn.execute(text(f'CREATE SCHEMA "{schema}"'))
         admin.dispose()

@@ -65,7 +65,9 @@ def _print_summary(result: IngestResult) -> None:
     if resources:
         kinds = Table(title="FHIR resources", show_edge=False)
         for column in ("type", "read", "imported", "rejected", "skipped", "why skipped"):
-            kinds.add_column(column, justify="left" if column in ("type", "why skipped") else "right")
+            kinds.add_column(
+                column, justify="left" if column in ("type", "why skipped") else "right"
+            )
         for kind, counts in resources.items():
             kinds.add_row(
                 kind,
@@ -185,7 +187,9 @@ def ingest(
         _print_summary(result)
 
 
-def _ingest_csv(engine: Any, target: str, path: Path, *, quiet: bool, timezone: str, **kw: Any) -> IngestResult:
+def _ingest_csv(
+    engine: Any, target: str, path: Path, *, quiet: bool, timezone: str, **kw: Any
+) -> IngestResult:
     size = path.stat().st_size if path.is_file() else 0
     if quiet or size < PROGRESS_BYTES:
         return ingest_csv(engine, target, path, default_timezone=timezone, **kw)

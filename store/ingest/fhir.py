@@ -377,7 +377,7 @@ def ingest_fhir(
                 before = (result.inserted, result.updated, result.unchanged, result.rejected)
                 skipped_before = result.skipped
                 rows: list[tuple[int, list[str], dict[str, Any]]] = []
-                for file, position, resource in resources:
+                for file_name, position, resource in resources:
                     if kind == "Practitioner":
                         first, last = _human_name(resource.name)
                         values: dict[str, Any] = {
@@ -403,7 +403,9 @@ def ingest_fhir(
                     if missing:
                         collector.skipped[kind][f"no {missing}"] += 1
                         continue
-                    rows.append((position, [f"{file}#{position}", kind, str(resource.id)], values))
+                    rows.append(
+                        (position, [f"{file_name}#{position}", kind, str(resource.id)], values)
+                    )
                 job = CsvImport(
                     engine,
                     get_format(fmt_name),
@@ -449,9 +451,7 @@ def ingest_fhir(
             "skip_reasons": dict(skipped),
         }
     result.read = sum(collector.read.values())
-    result.skip(
-        "not_imported", sum(sum(c.values()) for c in collector.skipped.values())
-    )
+    result.skip("not_imported", sum(sum(c.values()) for c in collector.skipped.values()))
     result.details = {"resources": resources_summary, "files": len(files)}
     finish_run(engine, result, "dry_run" if dry_run else "completed")
     return result

@@ -81,7 +81,7 @@ SERVICE_CATEGORIES = (
 )
 SALE_KINDS = ("service", "product", "membership", "refund")
 
-T, I, N, M, D, DT, B, C, TZ = (
+T, INT, N, M, D, DT, B, C, TZ = (
     Kind.text,
     Kind.integer,
     Kind.number,
@@ -126,7 +126,13 @@ FORMATS: dict[str, Format] = {
             (
                 EXTERNAL_ID,
                 _col("name", T, True, "Display name.", "Austin Domain"),
-                _col("timezone", TZ, False, "IANA time zone (default America/New_York).", "America/Chicago"),
+                _col(
+                    "timezone",
+                    TZ,
+                    False,
+                    "IANA time zone (default America/New_York).",
+                    "America/Chicago",
+                ),
                 _col("currency", T, False, "ISO 4217 code (default USD).", "USD"),
                 _col("opened_on", D, False, "Opening date.", "2021-04-01"),
             ),
@@ -153,7 +159,13 @@ FORMATS: dict[str, Format] = {
                 EXTERNAL_ID,
                 _col("first_name", T, True, "First name.", "Dana"),
                 _col("last_name", T, True, "Last name.", "Reyes"),
-                _col("phone", T, False, "Phone in any common format; stored as E.164.", "(512) 555-0142"),
+                _col(
+                    "phone",
+                    T,
+                    False,
+                    "Phone in any common format; stored as E.164.",
+                    "(512) 555-0142",
+                ),
                 _col("email", T, False, "Email address.", "dana@example.com"),
                 _col("birth_date", D, False, "Date of birth.", "1988-07-30"),
                 Column(
@@ -163,14 +175,34 @@ FORMATS: dict[str, Format] = {
                     "Home location's external id (or `--location`).",
                     "LOC-1",
                 ),
-                _col("acquisition_channel", T, False, "How the patient found the practice.", "referral"),
-                _col("created_at", DT, False, "When the patient record was created.", "2024-05-01T10:00:00"),
+                _col(
+                    "acquisition_channel",
+                    T,
+                    False,
+                    "How the patient found the practice.",
+                    "referral",
+                ),
+                _col(
+                    "created_at",
+                    DT,
+                    False,
+                    "When the patient record was created.",
+                    "2024-05-01T10:00:00",
+                ),
                 _col("consent_sms_marketing", B, False, "Agreed to marketing texts.", "no"),
                 _col("consent_email_marketing", B, False, "Agreed to marketing email.", "yes"),
                 _col("consent_sms_transactional", B, False, "Agreed to reminder texts.", "yes"),
                 _col("consent_email_transactional", B, False, "Agreed to reminder email.", "yes"),
-                _col("sms_opted_out_at", DT, False, "When the patient replied STOP.", "2026-01-05T18:22:00Z"),
-                _col("email_opted_out_at", DT, False, "When the patient unsubscribed.", "2026-01-05"),
+                _col(
+                    "sms_opted_out_at",
+                    DT,
+                    False,
+                    "When the patient replied STOP.",
+                    "2026-01-05T18:22:00Z",
+                ),
+                _col(
+                    "email_opted_out_at", DT, False, "When the patient unsubscribed.", "2026-01-05"
+                ),
             ),
         ),
         Format(
@@ -182,10 +214,10 @@ FORMATS: dict[str, Format] = {
                 _col("name", T, True, "Service name as booked.", "Botox"),
                 _col("category", C, True, "Service category.", "neurotoxin", *SERVICE_CATEGORIES),
                 _col("rebookable", B, False, "Expected to be repeated (default true).", "yes"),
-                _col("rebook_min_days", I, False, "Earliest usual next treatment, days.", "84"),
-                _col("rebook_max_days", I, False, "Latest usual next treatment, days.", "112"),
-                _col("course_sessions", I, False, "Sessions in a course, if any.", "6"),
-                _col("duration_minutes", I, False, "Booked length (default 60).", "30"),
+                _col("rebook_min_days", INT, False, "Earliest usual next treatment, days.", "84"),
+                _col("rebook_max_days", INT, False, "Latest usual next treatment, days.", "112"),
+                _col("course_sessions", INT, False, "Sessions in a course, if any.", "6"),
+                _col("duration_minutes", INT, False, "Booked length (default 60).", "30"),
                 _col("price", M, False, "List price.", "450.00"),
                 _col("cogs", M, False, "Cost of goods per treatment.", "120.00"),
             ),
@@ -196,18 +228,35 @@ FORMATS: dict[str, Format] = {
             "Appointments from the EMR/scheduling system, any status.",
             (
                 EXTERNAL_ID,
-                _col("start_at", DT, True, "Start (local time unless an offset is given).", "2026-03-02 09:30"),
+                _col(
+                    "start_at",
+                    DT,
+                    True,
+                    "Start (local time unless an offset is given).",
+                    "2026-03-02 09:30",
+                ),
                 _col("end_at", DT, False, "End; default start + duration.", "2026-03-02T10:00"),
-                _col("duration_minutes", I, False, "Length when there is no end_at.", "30"),
-                _col("status", C, True, "Status (vocabulary mapped).", "completed", *APPOINTMENT_STATUSES),
+                _col("duration_minutes", INT, False, "Length when there is no end_at.", "30"),
+                _col(
+                    "status",
+                    C,
+                    True,
+                    "Status (vocabulary mapped).",
+                    "completed",
+                    *APPOINTMENT_STATUSES,
+                ),
                 _col("patient_external_id", T, True, "The patient's external id.", "PT-77"),
                 _col("provider_external_id", T, False, "The provider's external id.", "PR-3"),
                 _col("service_external_id", T, False, "The service's external id.", "SV-1"),
                 _col("service_name", T, False, "The service's name, when there is no id.", "Botox"),
                 LOCATION_REF,
-                _col("booked_at", DT, False, "When the appointment was booked.", "2026-02-20T16:02"),
+                _col(
+                    "booked_at", DT, False, "When the appointment was booked.", "2026-02-20T16:02"
+                ),
                 _col("booking_channel", T, False, "online, phone, front_desk, ...", "online"),
-                _col("cancelled_at", DT, False, "When it was cancelled.", "2026-03-01T08:00:00-06:00"),
+                _col(
+                    "cancelled_at", DT, False, "When it was cancelled.", "2026-03-01T08:00:00-06:00"
+                ),
                 TIMEZONE,
             ),
         ),
@@ -217,14 +266,29 @@ FORMATS: dict[str, Format] = {
             "Point-of-sale line items; refunds are lines with a negative net.",
             (
                 EXTERNAL_ID,
-                _col("paid_at", DT, True, "When paid (local time unless an offset is given).", "2026-03-02 10:15"),
+                _col(
+                    "paid_at",
+                    DT,
+                    True,
+                    "When paid (local time unless an offset is given).",
+                    "2026-03-02 10:15",
+                ),
                 _col("net", M, True, "Net amount = gross − discount − refund.", "405.00"),
                 LOCATION_REF,
-                _col("gross", M, False, "Gross amount (default net + discount + refund).", "450.00"),
+                _col(
+                    "gross", M, False, "Gross amount (default net + discount + refund).", "450.00"
+                ),
                 _col("discount", M, False, "Discount given (positive).", "45.00"),
                 _col("refund", M, False, "Amount refunded on this line (positive).", "0"),
                 _col("cogs", M, False, "Cost of goods of the line.", "120.00"),
-                _col("kind", C, False, "Line kind (default service; refund when net < 0).", "service", *SALE_KINDS),
+                _col(
+                    "kind",
+                    C,
+                    False,
+                    "Line kind (default service; refund when net < 0).",
+                    "service",
+                    *SALE_KINDS,
+                ),
                 _col("item", T, False, "Item name (default the service's name).", "Botox 20u"),
                 _col("category", T, False, "Item category.", "neurotoxin"),
                 _col("quantity", N, False, "Quantity (default 1).", "1"),
@@ -245,10 +309,10 @@ FORMATS: dict[str, Format] = {
                 _col("provider_external_id", T, True, "The provider's external id.", "PR-3"),
                 LOCATION_REF,
                 _col("day", D, True, "Local day of the shift.", "2026-03-02"),
-                _col("available_minutes", I, False, "Bookable minutes.", "480"),
+                _col("available_minutes", INT, False, "Bookable minutes.", "480"),
                 _col("start_time", T, False, "Shift start HH:MM, when no minutes given.", "09:00"),
                 _col("end_time", T, False, "Shift end HH:MM.", "17:30"),
-                _col("break_minutes", I, False, "Unbookable minutes within the shift.", "30"),
+                _col("break_minutes", INT, False, "Unbookable minutes within the shift.", "30"),
             ),
             one_of=(("available_minutes",), ("start_time", "end_time")),
         ),
@@ -259,7 +323,13 @@ FORMATS: dict[str, Format] = {
             (
                 _col("external_id", T, False, "Default: provider id + period start.", "PAY-1"),
                 _col("provider_external_id", T, False, "The provider's id in this source.", "E-9"),
-                _col("provider_name", T, False, "Provider name, matched when the id is new.", "Maya Lopez"),
+                _col(
+                    "provider_name",
+                    T,
+                    False,
+                    "Provider name, matched when the id is new.",
+                    "Maya Lopez",
+                ),
                 _col("period_start", D, True, "First day of the pay period.", "2026-03-01"),
                 _col("period_end", D, True, "Last day of the pay period.", "2026-03-15"),
                 _col("base", M, False, "Salary or hourly pay.", "3200.00"),
@@ -290,7 +360,9 @@ FORMATS: dict[str, Format] = {
             (
                 _col("external_id", T, False, "Default: channel + campaign + date.", "meta-0302"),
                 _col("channel", T, True, "Marketing channel.", "meta_ads"),
-                _col("date", D, True, "Day (or first day of the month) of the spend.", "2026-03-02"),
+                _col(
+                    "date", D, True, "Day (or first day of the month) of the spend.", "2026-03-02"
+                ),
                 _col("amount", M, True, "Amount spent.", "1,250.00"),
                 _col("campaign", T, False, "Campaign, used to keep rows apart.", "Spring"),
                 LOCATION_REF,

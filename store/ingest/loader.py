@@ -17,11 +17,11 @@ Counting (every row read lands in exactly one bucket):
 from __future__ import annotations
 
 import gc
-from contextlib import nullcontext
 import queue
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -282,6 +282,12 @@ def _sqlite_encoder(column: Any) -> Callable[[Any], Any] | None:
     return None
 
 
+def _default_value(table: Table, name: str) -> Any:
+    """The scalar Python-side default of a column (None when it has none)."""
+    default: Any = table.c[name].default
+    return getattr(default, "arg", None)
+
+
 class Upserter:
     """INSERT … ON CONFLICT (source, external_id) DO UPDATE for one table and column list.
 
@@ -306,7 +312,7 @@ class Upserter:
             self.sql = str(compiled)
             # Core adds columns with Python-side defaults (e.g. reminder_sent); send those.
             self.constants = {
-                name: table.c[name].default.arg  # type: ignore[union-attr]
+                name: _default_value(table, name)
                 for name in compiled.positiontup or ()
                 if name not in columns
             }
@@ -324,7 +330,7 @@ class Upserter:
             )
             temp = sa_table(self.temp, *(sa_column(c) for c in columns))
             defaults = {
-                c.name: c.default.arg  # type: ignore[union-attr]
+                c.name: _default_value(table, c.name)
                 for c in table.columns
                 if c.name not in columns
                 and not c.primary_key
@@ -492,8 +498,7 @@ class CsvImport:
                 encoding=self.preset.encoding,
                 delimiter=self.preset.delimiter,
                 skip_lines=self.preset.skip_lines,
-            )
-            as csv_file,
+            ) as csv_file,
             self.engine.connect() as conn,
         ):
             outer = conn.begin() if result.dry_run else None
@@ -615,6 +620,7 @@ class CsvImport:
     def _prepare(self, reader: Connection, batch: list[tuple[int, list[str]]]) -> Converted:
         """Map, parse, resolve and build one batch (reads only, on `reader`)."""
         mapper, convert = self.mapper, self.converter.convert
+        assert mapper is not None  # set up by run() before any batch
         item = Converted(read=len(batch))
         converted: list[tuple[int, list[str], dict[str, Any]]] = []
         for line, fields in batch:
@@ -764,8 +770,7 @@ class CsvImport:
             pat = t.patient
             targets = sorted({target for target, _ in fills})
             current = {
-                row.id: row
-                for row in conn.execute(select(pat).where(pat.c.id.in_(targets)))
+                row.id: row for row in conn.execute(select(pat).where(pat.c.id.in_(targets)))
             }
             for target, incoming in fills:
                 changes = fill_blanks(current[target], incoming)
@@ -902,8 +907,8 @@ def get_run(engine: Engine, run_id: int) -> dict[str, Any] | None:
         if row is None:
             return None
         count = conn.execute(
-            select(func.count()).select_from(t.rejected_row).where(
-                t.rejected_row.c.ingest_run_id == run_id
-            )
+            select(func.count())
+            .select_from(t.rejected_row)
+            .where(t.rejected_row.c.ingest_run_id == run_id)
         ).scalar_one()
     return {**dict(row._mapping), "rejected_rows": count}

@@ -43,6 +43,13 @@ def split_name(full: str, part: str) -> str:
     return (first if part == "first" else last).strip()
 
 
+def _name_part(index: int, part: str) -> Callable[[list[str]], str]:
+    def read(fields: list[str]) -> str:
+        return split_name(fields[index], part)
+
+    return read
+
+
 class Mapper:
     """Maps raw rows of one file (given its header) to canonical text values."""
 
@@ -67,11 +74,11 @@ class Mapper:
         for column in fmt.columns:
             spec = preset.columns.get(column.name)
             if spec is None:
-                i = by_key.get(column.name)
-                if i is not None:
-                    self._plain.append((column.name, i))
-                    self.labels[column.name] = header[i]
-                    used.add(i)
+                same = by_key.get(column.name)
+                if same is not None:
+                    self._plain.append((column.name, same))
+                    self.labels[column.name] = header[same]
+                    used.add(same)
                 continue
             found = self._compile(column.name, spec, index, used)
             if isinstance(found, str):
@@ -139,10 +146,7 @@ class Mapper:
             if spec.name_part is None:
                 self._plain.append((name, i))
             else:
-                part = spec.name_part
-                self._computed.append(
-                    (name, lambda fields, i=i, part=part: split_name(fields[i], part))
-                )
+                self._computed.append((name, _name_part(i, spec.name_part)))
             return None
         return f"{name}: none of {', '.join(repr(c) for c in spec.columns)} in the header"
 

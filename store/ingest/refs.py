@@ -162,9 +162,7 @@ class Resolver:
         if found is None:
             found = self._location.get(ext.casefold())
         if found is None:
-            raise RowError(
-                "location_external_id", "unknown_location", f"unknown location {ext!r}"
-            )
+            raise RowError("location_external_id", "unknown_location", f"unknown location {ext!r}")
         return found
 
     def provider(self, ext: str | None, name: str | None = None) -> int:
@@ -197,9 +195,7 @@ class Resolver:
             if found is None:
                 found = self._service_names.get(ext.casefold())
             if found is None:
-                raise RowError(
-                    "service_external_id", "unknown_service", f"unknown service {ext!r}"
-                )
+                raise RowError("service_external_id", "unknown_service", f"unknown service {ext!r}")
             return found
         assert name is not None
         found = self._service_names.get(name.casefold())

@@ -283,9 +283,7 @@ def build_shift(v: dict[str, Any], ctx: Context) -> Row:
                 "missing_value",
                 "available_minutes is empty (and no start_time/end_time)",
             )
-        minutes = _minutes_between(v["start_time"], v["end_time"]) - (
-            v.get("break_minutes") or 0
-        )
+        minutes = _minutes_between(v["start_time"], v["end_time"]) - (v.get("break_minutes") or 0)
     if minutes < 0:
         raise RowError("available_minutes", "bad_number", "available minutes are negative")
     return {
@@ -377,9 +375,7 @@ def external_id(fmt_name: str, v: dict[str, Any]) -> str:
         who = v.get("provider_external_id") or v.get("provider_name")
         return _default_id(who, v.get("period_start"))
     if fmt_name == "marketing_spend":
-        return _default_id(
-            vocab_key(str(v.get("channel", ""))), v.get("campaign"), v.get("date")
-        )
+        return _default_id(vocab_key(str(v.get("channel", ""))), v.get("campaign"), v.get("date"))
     raise RowError("external_id", "missing_value", "external_id is empty")
 
 

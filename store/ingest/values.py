@@ -27,8 +27,12 @@ class RowError(ValueError):
         self.message = message
 
 
-TRUE_WORDS = frozenset({"true", "t", "yes", "y", "1", "x", "on", "active", "opted_in", "subscribed"})
-FALSE_WORDS = frozenset({"false", "f", "no", "n", "0", "off", "inactive", "opted_out", "unsubscribed"})
+TRUE_WORDS = frozenset(
+    {"true", "t", "yes", "y", "1", "x", "on", "active", "opted_in", "subscribed"}
+)
+FALSE_WORDS = frozenset(
+    {"false", "f", "no", "n", "0", "off", "inactive", "opted_out", "unsubscribed"}
+)
 
 # Vocabulary every import understands, on top of a preset's own `values:` maps. Keys are
 # normalized with `vocab_key` (lower case, runs of spaces/dashes/slashes → "_").
@@ -77,6 +81,7 @@ BUILTIN_VOCABULARY: dict[str, dict[str, str]] = {
         "laser": "laser",
         "skin": "skin",
         "skincare": "skin",
+        "skin_care": "skin",
         "facial": "skin",
         "body": "body",
         "body_contouring": "body",
@@ -221,9 +226,7 @@ def parse_bool(text: str, column: str) -> bool:
     raise RowError(column, "bad_boolean", f"cannot read {text!r} as yes/no")
 
 
-def parse_choice(
-    text: str, options: ParseOptions, column: str, choices: tuple[str, ...]
-) -> str:
+def parse_choice(text: str, options: ParseOptions, column: str, choices: tuple[str, ...]) -> str:
     key = vocab_key(text)
     value = options.vocabulary.get(column, {}).get(key)
     if value is None:

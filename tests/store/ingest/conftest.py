@@ -52,7 +52,9 @@ CATALOG = {
 def seed_catalog(engine: Engine, folder: Path, source: str | None = None) -> None:
     """Two locations (Chicago, New York time), two providers, two services, two patients."""
     for table, text in CATALOG.items():
-        result = ingest_csv(engine, table, write(folder, f"{table}.csv", text), source=source, now=NOW)
+        result = ingest_csv(
+            engine, table, write(folder, f"{table}.csv", text), source=source, now=NOW
+        )
         assert result.rejected == 0, result.rejects
 
 

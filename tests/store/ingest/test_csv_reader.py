@@ -42,7 +42,7 @@ def test_wrong_encoding_is_refused_with_the_offset(tmp_path: Path) -> None:
 def test_empty_file_is_refused(tmp_path: Path, content: bytes) -> None:
     path = tmp_path / "empty.csv"
     path.write_bytes(content)
-    with pytest.raises(LayoutError, match="empty.csv: the file is empty"):
+    with pytest.raises(LayoutError, match=r"empty\.csv: the file is empty"):
         open_csv(path)
 
 

@@ -12,7 +12,7 @@ DOC = Path(__file__).resolve().parents[3] / "docs" / "import.md"
 
 
 def documented_columns() -> dict[str, set[str]]:
-    """`### <format>` sections of the canonical formats and the first-column names of their table."""
+    """Canonical format sections (`### <format>`) and the column names of their tables."""
     text = DOC.read_text(encoding="utf-8")
     body = text.split("## Canonical formats", 1)[1].split("\n## ", 1)[0]
     sections: dict[str, set[str]] = {}

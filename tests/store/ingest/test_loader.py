@@ -105,9 +105,14 @@ def test_missing_columns_refuse_the_file_and_write_nothing(catalog: Engine, tmp_
     assert "status" not in message.split("the file has")[0]
     with catalog.connect() as conn:
         assert conn.execute(select(func.count()).select_from(t.appointment)).scalar() == 0
-        assert conn.execute(
-            select(func.count()).select_from(t.ingest_run).where(t.ingest_run.c.kind == "appointments")
-        ).scalar() == 0
+        assert (
+            conn.execute(
+                select(func.count())
+                .select_from(t.ingest_run)
+                .where(t.ingest_run.c.kind == "appointments")
+            ).scalar()
+            == 0
+        )
 
 
 def test_location_option_fills_rows_without_a_location(catalog: Engine, tmp_path: Path) -> None:
@@ -212,7 +217,12 @@ def test_crash_mid_file_leaves_whole_batches_and_rerun_resumes(
     assert run is not None and run["status"] == "failed" and "disk on fire" in run["error"]
     assert run["inserted"] == 4
     with catalog.begin() as conn:
-        conn.execute(text("DROP TRIGGER boom" + (" ON appointment" if catalog.dialect.name == "postgresql" else "")))
+        conn.execute(
+            text(
+                "DROP TRIGGER boom"
+                + (" ON appointment" if catalog.dialect.name == "postgresql" else "")
+            )
+        )
     resumed = ingest_csv(catalog, "appointments", path, batch_size=2, now=NOW)
     assert (resumed.inserted, resumed.unchanged, resumed.status) == (3, 4, "completed")
     assert len(rows(catalog, t.appointment)) == 7

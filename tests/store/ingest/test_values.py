@@ -62,7 +62,8 @@ def test_mixed_date_formats_read_with_preset_formats() -> None:
 def test_datetimes_keep_offsets_and_read_12_hour_times() -> None:
     assert parse_datetime("03/02/2026 1:30 PM", US, "start_at") == datetime(2026, 3, 2, 13, 30)
     aware = parse_datetime("2026-03-02T09:30:00-06:00", US, "start_at")
-    assert aware.utcoffset() is not None and aware.utcoffset().total_seconds() == -6 * 3600
+    offset = aware.utcoffset()
+    assert offset is not None and offset.total_seconds() == -6 * 3600
 
 
 @pytest.mark.parametrize("text", ["No Show", "NS", "no-show", "NO_SHOW", " noshow "])
