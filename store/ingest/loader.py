@@ -399,7 +399,7 @@ def ids_in(
             f'SELECT "{key}", "{value}" FROM "{table}" WHERE source = %s AND "{key}" = ANY(%s)',
             (source, ids),
         )
-        found.update((r[0], r[1]) for r in rows)
+        found.update((r[0], r[1]) for r in rows.fetchall())
         return found
     for i in range(0, len(ids), 30000):
         chunk = ids[i : i + 30000]
@@ -408,7 +408,7 @@ def ids_in(
             f'SELECT "{key}", "{value}" FROM "{table}" WHERE source = ? AND "{key}" IN ({marks})',
             (source, *chunk),
         )
-        found.update((r[0], r[1]) for r in rows)
+        found.update((r[0], r[1]) for r in rows.fetchall())
     return found
 
 
@@ -425,6 +425,39 @@ def existing_rows(
             select(*cols).where(table.c.source == source, table.c.external_id.in_(chunk))
         ):
             found[row.external_id] = row
+    return found
+
+
+def existing_raw(
+    conn: Connection, table: Table, source: str, ids: list[str], columns: list[str]
+) -> dict[str, tuple[Any, ...]]:
+    """Stored values (as the driver returns them) of `columns`, by external id.
+
+    A plain driver query: comparing a re-imported batch with what is stored must not cost a
+    typed SQLAlchemy round trip per value."""
+    if not ids:
+        return {}
+    quoted = ", ".join(f'"{c}"' for c in columns)
+    found: dict[str, tuple[Any, ...]] = {}
+    if conn.dialect.name == "postgresql":
+        result = conn.exec_driver_sql(
+            f'SELECT external_id, {quoted} FROM "{table.name}" '
+            "WHERE source = %s AND external_id = ANY(%s)",
+            (source, ids),
+        )
+        for row in result.fetchall():
+            found[row[0]] = tuple(row[1:])
+        return found
+    for i in range(0, len(ids), 30000):
+        chunk = ids[i : i + 30000]
+        marks = ",".join("?" * len(chunk))
+        result = conn.exec_driver_sql(
+            f'SELECT external_id, {quoted} FROM "{table.name}" '
+            f"WHERE source = ? AND external_id IN ({marks})",
+            (source, *chunk),
+        )
+        for row in result.fetchall():
+            found[row[0]] = tuple(row[1:])
     return found
 
 
@@ -710,13 +743,21 @@ class CsvImport:
             return
         result, source = self.result, self.result.source
         columns = list(staged[0].row)
-        existing = existing_rows(conn, self.table, source, [s.external_id for s in staged], columns)
+        existing = existing_raw(conn, self.table, source, [s.external_id for s in staged], columns)
+        # Stored values come back as the driver returns them: encode ours the same way.
+        encoders: list[Callable[[Any], Any] | None] = [
+            _sqlite_encoder(self.table.c[c]) if conn.dialect.name == "sqlite" else None
+            for c in columns
+        ]
         to_write: list[dict[str, Any]] = []
         for item in staged:
             old = existing.get(item.external_id)
             if old is None:
                 result.inserted += 1
-            elif all(old._mapping[c] == item.row[c] for c in columns):
+            elif old == tuple(
+                enc(item.row[c]) if enc else item.row[c]
+                for c, enc in zip(columns, encoders, strict=True)
+            ):
                 result.unchanged += 1
                 continue
             else:
