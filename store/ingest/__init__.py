@@ -5,6 +5,7 @@ returning an `IngestResult`; `show_rejects(engine, run_id)` lists a run's reject
 """
 
 from store.ingest.csv_reader import LayoutError
+from store.ingest.fhir import ingest_fhir
 from store.ingest.loader import IngestError, IngestResult, get_run, ingest_csv, show_rejects
 
 __all__ = [
@@ -13,5 +14,6 @@ __all__ = [
     "LayoutError",
     "get_run",
     "ingest_csv",
+    "ingest_fhir",
     "show_rejects",
 ]

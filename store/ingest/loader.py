@@ -16,6 +16,7 @@ Counting (every row read lands in exactly one bucket):
 
 from __future__ import annotations
 
+import csv
 import gc
 import queue
 import threading
@@ -912,14 +913,21 @@ def ingest_csv(
     gc.disable()
     try:
         job.run(progress)
+    except LayoutError:
+        raise  # refused before anything was written
     except Exception as exc:
-        if not is_database_error(engine, exc):
-            raise
-        cause = exc.orig if isinstance(exc, DBAPIError) else exc
-        result.error = f"database error after {result.read:,} rows: {cause}"
+        if is_database_error(engine, exc):
+            cause = exc.orig if isinstance(exc, DBAPIError) else exc
+            result.error = f"database error after {result.read:,} rows: {cause}"
+        elif isinstance(exc, csv.Error):
+            result.error = f"{Path(path).name}: unreadable CSV after {result.read:,} rows: {exc}"
+        else:
+            result.error = f"{type(exc).__name__} after {result.read:,} rows: {exc}"
         result.seconds = perf_counter() - started
         finish_run(engine, result, "failed")
-        raise IngestError(result.error, result) from exc
+        if isinstance(exc, csv.Error) or is_database_error(engine, exc):
+            raise IngestError(result.error, result) from exc
+        raise
     finally:
         if gc_was_enabled:
             gc.enable()
