@@ -470,6 +470,22 @@ class RejectedRow(SQLModel, table=True):
     raw: str | None = None
 
 
+class ExternalLink(SQLModel, table=True):
+    """Another system's id for a row that already exists: a patient imported from the POS that
+    was matched to the EMR's patient, a payroll employee matched to a provider. References by
+    `(source, external_id)` resolve through the row's own ids first, then through these links."""
+
+    __table_args__ = (UniqueConstraint("entity", "source", "external_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    entity: str  # patient, provider, service, location
+    source: str
+    external_id: str
+    target_id: int = Field(index=True)
+    matched_by: str  # phone, email, name_birth_date, name
+    created_at: datetime
+
+
 class User(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     organization_id: int = Field(foreign_key="organization.id")

@@ -1,0 +1,41 @@
+"""`clarity ingest` as a user runs it: real process, exit codes, summary and rejects."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.clarity.test_cli import run
+
+
+def test_ingest_summary_json_and_show_rejects(tmp_path: Path) -> None:
+    (tmp_path / "locations.csv").write_text(
+        "external_id,name,timezone\nL1,Austin,America/Chicago\n"
+    )
+    (tmp_path / "patients.csv").write_text("external_id,first_name,last_name\nP1,Dana,Reyes\n")
+    (tmp_path / "appts.csv").write_text(
+        "external_id,start_at,status,patient_external_id\n"
+        "A1,2026-03-02 09:00,No Show,P1\n"
+        "A2,2026-03-02 10:00,completed,P404\n"
+    )
+    assert run(["ingest", "locations", "locations.csv"], tmp_path).returncode == 0
+    assert run(["ingest", "patients", "patients.csv"], tmp_path).returncode == 0
+    done = run(["ingest", "appointments", "appts.csv", "--location", "Austin", "--json"], tmp_path)
+    assert done.returncode == 0, done.stderr
+    summary = json.loads(done.stdout)
+    assert (summary["read"], summary["inserted"], summary["rejected"]) == (2, 1, 1)
+    assert summary["rejected_by_reason"] == {"unknown_patient": 1}
+    shown = run(["ingest", "--show-rejects", str(summary["run_id"])], tmp_path)
+    assert shown.returncode == 0
+    assert "unknown patient 'P404'" in shown.stdout and "appts.csv" in shown.stdout
+    human = run(["ingest", "appointments", "appts.csv", "--location", "Austin"], tmp_path)
+    assert "unchanged" in human.stdout and "rejected: unknown_patient" in human.stdout
+
+
+def test_wrong_layout_is_one_clear_line(tmp_path: Path) -> None:
+    (tmp_path / "x.csv").write_text("foo,bar\n1,2\n")
+    result = run(["ingest", "sales", "x.csv"], tmp_path)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert "x.csv: missing required column(s) for sales" in result.stderr
+    assert "paid_at" in result.stderr and "net" in result.stderr
