@@ -88,7 +88,11 @@ def _charts(outline: Outline, gathered: Gathered) -> list[Chart]:
         charts.append(series_chart(gathered.series["revenue"], "chart-revenue@clarity"))
     if outline.points:
         charts.append(dollars_chart(outline.points, "chart-points@clarity"))
-    keys = [p.series_key for p in outline.points if p.series_key in gathered.series]
+    keys = [
+        p.series_key
+        for p in outline.points
+        if p.series_key in gathered.series and p.series_key != "revenue"
+    ]
     for index, key in enumerate(dict.fromkeys(keys)):
         if index >= MAX_POINT_CHARTS or key is None:
             break

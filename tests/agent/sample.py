@@ -65,7 +65,7 @@ def sample_gathered(patient_ids: tuple[int, int] = (101, 102)) -> Gathered:
                 fact_ids=["rebook.rate", "rebook.target"],
                 provider_id=5,
                 location_id=2,
-                series_key="revenue",
+                series_key="rebook.weekly",
                 source="tools.findings",
             ),
             Candidate(
@@ -121,7 +121,13 @@ def sample_gathered(patient_ids: tuple[int, int] = (101, 102)) -> Gathered:
                 label="Net revenue by day",
                 unit="USD",
                 points=[(f"2026-11-{d:02d}", 9000.0 + 150 * d) for d in range(1, 25)],
-            )
+            ),
+            "rebook.weekly": Series(
+                key="rebook.weekly",
+                label="Maya Patel's weekly rebooking rate",
+                unit="percent",
+                points=[("2026-11-03", 0.7), ("2026-11-10", 0.55), ("2026-11-17", 0.41)],
+            ),
         },
         names=["Greenwich", "Maya Patel"],
         directory=["Greenwich", "Back Bay", "Maya Patel", "Jordan Kim"],
