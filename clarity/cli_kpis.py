@@ -1,0 +1,218 @@
+"""`clarity kpis`, `clarity findings`, `clarity provider-pnl`: the practice numbers in a terminal.
+
+Defaults: the as-of date is the last day with sales in the store; the period is the last
+complete calendar month before it (or the as-of month when as-of is its last day).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date, timedelta
+from typing import NoReturn
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy import Engine, func, select
+
+from clarity.cli_common import open_engine
+from store import tables as t
+from tools.facts import Fact
+from tools.findings import compute_findings, persist_findings
+from tools.kpi_base import ScopeError
+from tools.kpis import kpi_snapshot, provider_pnl
+from tools.scope import Period, Scope
+
+console = Console()
+errors = Console(stderr=True)
+
+LOCATION = typer.Option(None, "--location", help="Location id (default: the whole organization).")
+PERIOD = typer.Option(
+    None, "--period", help="YYYY-MM, last-30d or YYYY-MM-DD..YYYY-MM-DD (default: last full month)."
+)
+AS_OF = typer.Option(None, "--as-of", help="YYYY-MM-DD (default: the last day with sales).")
+JSON = typer.Option(False, "--json", help="Print JSON for machines instead of a table.")
+ORG = typer.Option(None, "--org", help="Organization id (default: the first one).")
+
+
+def _fail(message: str) -> NoReturn:
+    errors.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    raise typer.Exit(2)
+
+
+def _organization(engine: Engine, org: int | None) -> int:
+    if org is not None:
+        return org
+    with engine.connect() as conn:
+        found = conn.execute(select(func.min(t.organization.c.id))).scalar()
+    if found is None:
+        _fail("the store holds no practice yet; run `clarity demo build` or import data")
+    return int(found)
+
+
+def _as_of(engine: Engine, text: str | None) -> date:
+    if text:
+        try:
+            return date.fromisoformat(text)
+        except ValueError:
+            _fail(f"--as-of must be YYYY-MM-DD, got {text!r}")
+    with engine.connect() as conn:
+        last = conn.execute(select(func.max(t.sale.c.local_date))).scalar()
+    if last is None:
+        _fail("the store holds no sales yet; run `clarity demo build` or import data")
+    return last
+
+
+def default_period(as_of: date) -> Period:
+    """The last complete calendar month on `as_of`."""
+    if (as_of + timedelta(days=1)).day == 1:
+        return Period.month(as_of.year, as_of.month)
+    previous = as_of.replace(day=1) - timedelta(days=1)
+    return Period.month(previous.year, previous.month)
+
+
+def _period(text: str | None, as_of: date) -> Period:
+    if not text:
+        return default_period(as_of)
+    try:
+        return Period.parse(text, as_of)
+    except ValueError as exc:
+        _fail(f"--period: {exc}")
+
+
+def _show(fact: Fact | None) -> str:
+    return "—" if fact is None else fact.display()
+
+
+def kpis(
+    location: int | None = LOCATION,
+    period: str | None = PERIOD,
+    as_of: str | None = AS_OF,
+    org: int | None = ORG,
+    as_json: bool = JSON,
+) -> None:
+    """Headline KPIs with the previous period, industry benchmark and portfolio peers."""
+    engine = open_engine()
+    organization = _organization(engine, org)
+    chosen = _period(period, _as_of(engine, as_of))
+    try:
+        snapshot = kpi_snapshot(engine, Scope(organization, location), chosen)
+    except ScopeError as exc:
+        _fail(str(exc))
+    if as_json:
+        print(json.dumps(snapshot.model_dump(mode="json"), indent=2))
+        return
+    table = Table(
+        title=f"{snapshot.name} — {chosen.label()} (vs {snapshot.previous_start:%Y-%m-%d}.."
+        f"{snapshot.previous_end:%Y-%m-%d})",
+        show_edge=False,
+    )
+    for column in ("KPI", "value", "previous", "industry", "peer rank", "peer median"):
+        table.add_column(column, justify="left" if column in ("KPI", "industry") else "right")
+    for entry in snapshot.entries:
+        current = entry.current.fact
+        peers = entry.peers
+        median = None
+        if peers is not None and peers.median is not None:
+            median = current.model_copy(update={"value": peers.median})
+        table.add_row(
+            entry.current.label,
+            _show(current),
+            _show(entry.previous.fact),
+            (entry.industry.position or "—").replace("_", " ") if entry.industry else "—",
+            f"{peers.rank}/{peers.peers}" if peers and peers.rank else "—",
+            _show(median),
+        )
+    console.print(table)
+
+
+def findings(
+    location: int | None = LOCATION,
+    as_of: str | None = AS_OF,
+    org: int | None = ORG,
+    save: bool = typer.Option(False, "--save", help="Store them (upsert by fingerprint)."),
+    as_json: bool = JSON,
+) -> None:
+    """Gaps worth attention, with dollars attached, largest first."""
+    engine = open_engine()
+    organization = _organization(engine, org)
+    day = _as_of(engine, as_of)
+    try:
+        drafts = compute_findings(
+            engine, organization_id=organization, as_of=day, location_id=location
+        )
+    except ScopeError as exc:
+        _fail(str(exc))
+    new: dict[str, bool] = {}
+    if save:
+        from datetime import UTC, datetime
+
+        for stored in persist_findings(engine, drafts, now=datetime.now(UTC)):
+            new[stored.draft.fingerprint()] = stored.is_new
+    if as_json:
+        print(json.dumps([d.model_dump(mode="json") for d in drafts], indent=2))
+        return
+    table = Table(title=f"Findings as of {day.isoformat()}", show_edge=False)
+    for column in ("dollars", "kind", "scope", "finding", "formula"):
+        table.add_column(column, justify="right" if column == "dollars" else "left")
+    for draft in drafts:
+        marker = " (new)" if new.get(draft.fingerprint()) else ""
+        table.add_row(
+            f"${draft.dollars:,.0f}", draft.kind, draft.scope, draft.title + marker, draft.formula
+        )
+    console.print(table)
+    if not drafts:
+        console.print("no findings: nothing crosses its threshold with enough data")
+
+
+def provider_pnl_command(
+    location: int | None = LOCATION,
+    period: str | None = PERIOD,
+    as_of: str | None = AS_OF,
+    org: int | None = ORG,
+    as_json: bool = JSON,
+) -> None:
+    """Provider P&L: production − compensation (prorated payroll) − cost of goods."""
+    engine = open_engine()
+    organization = _organization(engine, org)
+    chosen = _period(period, _as_of(engine, as_of))
+    try:
+        rows = provider_pnl(engine, Scope(organization, location), chosen)
+    except ScopeError as exc:
+        _fail(str(exc))
+    if as_json:
+        print(json.dumps([r.model_dump(mode="json") for r in rows], indent=2))
+        return
+    table = Table(title=f"Provider P&L — {chosen.label()}", show_edge=False)
+    for column in (
+        "provider",
+        "location",
+        "production",
+        "compensation",
+        "cost of goods",
+        "profit",
+        "comp ratio",
+    ):
+        table.add_column(column, justify="left" if column in ("provider", "location") else "right")
+
+    def usd(value: float | None) -> str:
+        return "unknown" if value is None else f"${value:,.0f}"
+
+    for row in rows:
+        table.add_row(
+            row.name,
+            row.location_name,
+            usd(row.production),
+            usd(row.compensation) + ("" if row.compensation_known else " (no payroll)"),
+            usd(row.cost_of_goods),
+            usd(row.profit),
+            "—" if row.comp_to_production is None else f"{row.comp_to_production:.1%}",
+        )
+    console.print(table)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the three commands to the root `clarity` app."""
+    app.command("kpis")(kpis)
+    app.command("findings")(findings)
+    app.command("provider-pnl")(provider_pnl_command)
