@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import html as html_lib
 import re
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,7 @@ from sqlalchemy import Engine, select
 
 from agent.charts import Chart, dollars_chart, series_chart
 from agent.state import CallLine, Gathered, Outline, WrittenBriefing
+from agent.writers.template import short_label
 from store import tables as t
 from tools.facts import Fact
 
@@ -33,6 +35,25 @@ SLACK_HEADER_LIMIT = 150
 SLACK_MAX_BLOCKS = 50
 MAX_POINT_CHARTS = 2
 MAX_KPIS = 6
+
+
+@dataclass(frozen=True)
+class KpiLine:
+    label: str
+    value: str
+
+    def display(self) -> str:
+        return self.value
+
+
+def kpi_label(fact: Fact) -> str:
+    """'Net revenue, Greenwich (last 30 days)' / '… (2026-11-24)' from the fact's period."""
+    label = short_label(fact)
+    if fact.period_start and fact.period_end:
+        days = (fact.period_end - fact.period_start).days + 1
+        when = fact.period_end.isoformat() if days == 1 else f"last {days} days"
+        label = f"{label} ({when})"
+    return label
 
 
 class ChartImage(BaseModel):
@@ -126,7 +147,11 @@ def render_briefing(
     pseudonyms (Slack)."""
     env = _environment()
     facts = gathered.facts.facts
-    kpis: list[Fact] = [facts[fid] for fid in gathered.kpi_fact_ids if fid in facts][:MAX_KPIS]
+    kpis = [
+        KpiLine(kpi_label(facts[fid]), facts[fid].display())
+        for fid in gathered.kpi_fact_ids
+        if fid in facts
+    ][:MAX_KPIS]
     headers, portfolio = _portfolio(gathered)
     day = gathered.for_date.isoformat()
     url = briefing_url(app_base_url, gathered.scope, day)

@@ -49,6 +49,9 @@ class Candidate(BaseModel):
     provider_id: int | None = None
     series_key: str | None = None
     source: str = ""
+    related: list[Candidate] = Field(
+        default_factory=list, description="Lesser findings of the same idea, told in this point."
+    )
 
 
 class CallCandidate(BaseModel):

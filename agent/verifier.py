@@ -8,8 +8,11 @@ Extraction (`extract_claims`) finds, in this order so each span is read once:
 - dates: `2026-11-24`, `Nov 24`, `November 24, 2026`, `24 November 2026`, `November 2026`,
   `2026-11` (a month);
 - any other number (`14`, `1,204`, `3.5`).
-Pseudonyms (`P-1234`) and cited fact ids in brackets (`[rebooking.location-2]`) are removed first;
-pseudonyms are checked against the facts' patients separately.
+Pseudonyms (`P-1234`), cited fact ids in brackets (`[rebooking.location-2]`) and constants that
+name a metric ("top 10%" of patients, "12-month") are removed first; pseudonyms are checked
+against the facts' patients separately. A range "35–50%" reads as two percentages. A point's
+action copied verbatim from the tool that made the finding is the tool's text and not re-checked
+(it holds operational advice such as "confirm 48 h ahead", not data).
 
 Matching (`match_claim`) uses the precision the text shows: a number written with d decimals
 matches a fact whose value rounds to it, i.e. |fact − text| ≤ ½·10^−d (`$12,345` ↔ 12345.4;
@@ -55,6 +58,11 @@ _MONTH = r"(?P<month>" + "|".join(sorted(MONTHS, key=len, reverse=True)) + r")\.
 _NUM = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
 
 PSEUDONYM = re.compile(r"\bP-(\d+)\b")
+# Constants that are part of a metric's name, not data: "top 10% of patients" (VIPs),
+# "12-month retention/revenue", "trailing 12 months".
+DEFINITIONS = re.compile(r"\btop 10%|\b12[- ]months?\b|\btrailing[- ]12\b", re.IGNORECASE)
+# "35–50%" is two percentages.
+PERCENT_RANGE = re.compile(r"(\d+(?:\.\d+)?)\s?[–-]\s?(\d+(?:\.\d+)?)\s?%")
 CITATION = re.compile(r"\[\s*(?:fact:\s*)?[A-Za-z_][\w.:\-/]*\s*\]")
 PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     (
@@ -167,7 +175,8 @@ def _claim(kind: str, match: re.Match[str]) -> Claim | None:
 
 def extract_claims(text: str) -> list[Claim]:
     """Every number, percentage, money amount and date in `text`, left to right."""
-    remaining = PSEUDONYM.sub(" ", CITATION.sub(" ", text))
+    remaining = PSEUDONYM.sub(" ", CITATION.sub(" ", DEFINITIONS.sub(" ", text)))
+    remaining = PERCENT_RANGE.sub(r"\1% – \2%", remaining)
     found: list[tuple[int, Claim]] = []
     for kind, pattern in PATTERNS:
         for match in pattern.finditer(remaining):
@@ -302,7 +311,10 @@ def verify_briefing(
     facts, as_of = gathered.facts, gathered.for_date
     result = CheckResult()
     pseudonyms = pseudonyms_in(facts)
+    tool_actions = {point.action for point in outline.points}
     for where, text in written.checked_texts():
+        if where.endswith(" action") and text in tool_actions:
+            continue  # the tool's own recommended action, copied verbatim
         part = check_text(text, facts, as_of=as_of, where=where)
         result.matched += part.matched
         result.reasons += part.reasons

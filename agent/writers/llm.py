@@ -79,6 +79,8 @@ def _cited_fact_ids(outline: Outline, gathered: Gathered) -> list[str]:
     wanted: list[str] = [*gathered.kpi_fact_ids]
     for point in outline.points:
         wanted += [point.dollars_fact_id, *point.fact_ids]
+        for related in point.related:
+            wanted += [related.dollars_fact_id, *related.fact_ids]
     wanted += [fid for fid in (outline.call_count_fact_id, call_total_fact_id(outline)) if fid]
     seen: dict[str, None] = {}
     for fid in wanted:

@@ -6,6 +6,7 @@ prints numbers through `Fact.display()`.
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -13,13 +14,36 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from agent.state import CallLine, Gathered, Outline, WrittenBriefing, WrittenPoint
+from tools.facts import Fact
 
 TEMPLATE_NAME = "briefing.v1.j2"
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 
 
-def _lower_first(text: str) -> str:
-    return text[:1].lower() + text[1:] if text[:2] != text[:2].upper() else text
+_PERIOD_SUFFIX = re.compile(r",?\s*\d{4}-\d{2}(?:-\d{2})?(?:\.\.\d{4}-\d{2}-\d{2})?$")
+_UNINFORMATIVE = ("numerator", "denominator", "dollars", "previous")
+SUPPORTING_FACTS = 2
+
+
+def short_label(fact: Fact) -> str:
+    """The fact's label without a trailing period ('…, 2026-10-26..2026-11-24')."""
+    return _PERIOD_SUFFIX.sub("", fact.label).strip()
+
+
+def supporting(fact_ids: list[str], facts: dict[str, Fact]) -> list[str]:
+    """The facts worth a reader's attention in a point: rates and ratios before counts and
+    amounts, without numerators, denominators or a second dollars figure."""
+    usable = [
+        fid
+        for fid in fact_ids
+        if fid in facts
+        and facts[fid].value is not None
+        and not fid.rsplit(".", 1)[-1].startswith(_UNINFORMATIVE)
+        and not facts[fid].label.startswith("Dollars at stake")
+    ]
+    order = {"percent": 0, "ratio": 0, "count": 1, "days": 1, "hours": 1, "minutes": 1}
+    usable.sort(key=lambda fid: order.get(facts[fid].unit, 2))
+    return usable[:SUPPORTING_FACTS]
 
 
 @lru_cache(maxsize=1)
@@ -30,7 +54,8 @@ def _macros() -> Any:
         autoescape=False,
         extensions=["jinja2.ext.do"],
     )
-    env.filters["lower_first"] = _lower_first
+    env.filters["short_label"] = short_label
+    env.filters["supporting"] = supporting
     return env.get_template(TEMPLATE_NAME).module
 
 
@@ -79,7 +104,11 @@ def write_template(outline: Outline, gathered: Gathered) -> WrittenBriefing:
                 title=c.title,
                 text=_clean(macros.point_text(c, facts)),
                 action=c.action,
-                fact_ids=[c.dollars_fact_id, *c.fact_ids],
+                fact_ids=[
+                    c.dollars_fact_id,
+                    *c.fact_ids,
+                    *[r.dollars_fact_id for r in c.related],
+                ],
             )
             for c in outline.points
         ],

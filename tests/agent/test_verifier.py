@@ -110,3 +110,25 @@ def test_each_point_must_state_its_own_dollars_and_keep_the_ranked_order() -> No
         reasons[0]
     )
     assert "point 2 does not state its dollar amount ($18,750)" in reasons
+
+
+def test_metric_name_constants_and_ranges() -> None:
+    known = facts(fact("share", "VIP share", 0.384, "percent"), fact("lo", "Low", 0.35, "percent"))
+    assert check_text("top 10% of patients bring 38% of 12-month revenue", known, as_of=DAY).passed
+    assert not check_text("top 15% of patients bring 38%", known, as_of=DAY).passed
+    # "35–50%" is two percentages: 35% is a fact, 50% is not.
+    assert check_text("healthy 35–50%", known, as_of=DAY).reasons == [
+        "text: '50%' matches no fact"
+    ]
+
+
+def test_a_tool_action_copied_verbatim_is_not_rechecked_but_a_rewritten_one_is() -> None:
+    gathered = sample_gathered()
+    gathered.candidates[1].action = "Confirm appointments 48 h ahead."
+    outline, gathered = rank(gathered)
+    written = write_template(outline, gathered)
+    assert verify_briefing(written, outline, gathered).passed
+    written.points[1].action = "Confirm appointments 72 h ahead."
+    assert verify_briefing(written, outline, gathered).reasons == [
+        "point 2 action: '72' matches no fact"
+    ]
