@@ -114,6 +114,23 @@ def candidate_from(draft: FindingDraft, *, is_new: bool, first_seen: date | None
             source=draft.evidence.get("source", draft.kind),
         )
         facts.insert(0, dollars_fact)
+    known = {f.id for f in facts}
+    for key, value in draft.evidence.items():
+        # A multiplier the tool wrote into its title ("up 1.7×") but kept only as evidence.
+        fid = f"{dollars_fact.id.removesuffix('.dollars')}.{key}"
+        if key.endswith("ratio") and isinstance(value, int | float) and fid not in known:
+            facts.append(
+                Fact(
+                    id=fid,
+                    label=f"{key.replace('_', ' ').capitalize()}: {draft.title}",
+                    value=value,
+                    unit="ratio",
+                    scope=draft.scope,
+                    period_start=draft.period_start,
+                    period_end=draft.period_end,
+                    source=f"{dollars_fact.source} (evidence)",
+                )
+            )
     candidate = Candidate(
         key=draft.fingerprint(),
         kind=draft.kind,
