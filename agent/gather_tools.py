@@ -291,11 +291,19 @@ class ToolsGatherer:
             notes.append("tools.forecast not installed: no forecast")
 
         portfolio: list[PortfolioRow] = []
+        headers: list[str] = []
         if location_id is None and len(locations) > 1:
-            portfolio = self._portfolio(engine, organization_id, period, facts)
             growth = same_store_growth(engine, organization_id, period)
             facts.extend(growth.facts)
-            kpi_ids += [f.id for f in growth.facts[:1]]
+            kpi_ids[1:1] = [f.id for f in growth.facts[:1]]  # right after the day's revenue
+            portfolio = self._portfolio(engine, organization_id, period, facts)
+            headers = [
+                "Net revenue",
+                "Growth vs a year earlier",
+                "Rebooking rate",
+                "No-show rate",
+                "Utilization",
+            ]
             sources.append("tools.portfolio")
 
         texts = [f.label for f in facts.values()] + [c.title for c in candidates] + [label]
@@ -313,6 +321,7 @@ class ToolsGatherer:
             at_risk_total_fact_id=total_id,
             series=series,
             portfolio=portfolio,
+            portfolio_headers=headers,
             names=names,
             directory=directory,
             sources=sorted(set(sources)),
@@ -323,7 +332,7 @@ class ToolsGatherer:
     def _portfolio(
         engine: Engine, organization_id: int, period: Period, facts: FactSet
     ) -> list[PortfolioRow]:
-        """Each location's headline KPIs, best revenue first."""
+        """Each location's headline KPIs and year-over-year growth, best revenue first."""
         rows: list[tuple[float, PortfolioRow]] = []
         for location_id, snap in location_snapshots(engine, organization_id, period).items():
             by_kpi = {entry.kpi: entry for entry in snap.entries}
@@ -333,7 +342,13 @@ class ToolsGatherer:
                 if entry is not None and entry.current.facts:
                     facts.extend(entry.current.facts[:1])
                     fact_ids.append(entry.current.fact.id)
+                else:
+                    fact_ids.append("")
+            growth_id = f"revenue_growth.location-{location_id}.{period.label()}"
+            fact_ids.insert(1, growth_id if growth_id in facts else "")
             revenue = by_kpi.get("net_revenue")
             value = revenue.current.value if revenue and revenue.current.value else 0.0
-            rows.append((value, PortfolioRow(location_id=location_id, name=snap.name, fact_ids=fact_ids)))
+            rows.append(
+                (value, PortfolioRow(location_id=location_id, name=snap.name, fact_ids=fact_ids))
+            )
         return [row for _, row in sorted(rows, key=lambda item: -item[0])]

@@ -127,12 +127,7 @@ def _portfolio(gathered: Gathered) -> tuple[list[str], list[dict[str, Any]]]:
         {"name": row.name, "facts": [facts.get(fid) for fid in row.fact_ids]}
         for row in gathered.portfolio
     ]
-    headers: list[str] = []
-    if gathered.portfolio:
-        for fid in gathered.portfolio[0].fact_ids:
-            fact = facts.get(fid)
-            headers.append(fact.label.split(",")[0] if fact else fid)
-    return headers, rows
+    return gathered.portfolio_headers, rows
 
 
 def render_briefing(

@@ -70,7 +70,8 @@ class CallCandidate(BaseModel):
 
 
 class PortfolioRow(BaseModel):
-    """One location in an organization roll-up: its name and the ids of its headline facts."""
+    """One location in an organization roll-up: its name and one fact id per column of
+    `Gathered.portfolio_headers` ("" where the location has no such fact)."""
 
     location_id: int
     name: str
@@ -92,7 +93,7 @@ class Gathered(BaseModel):
     at_risk_total_fact_id: str | None = None
     series: dict[str, Series] = Field(default_factory=dict)
     portfolio: list[PortfolioRow] = Field(default_factory=list)
-    portfolio_fact_ids: list[str] = Field(default_factory=list)
+    portfolio_headers: list[str] = Field(default_factory=list)
     names: list[str] = Field(
         default_factory=list, description="Staff and place names the facts are about."
     )
