@@ -118,6 +118,20 @@ def candidate_from(draft: FindingDraft, *, is_new: bool, first_seen: date | None
     for key, value in draft.evidence.items():
         # A multiplier the tool wrote into its title ("up 1.7×") but kept only as evidence.
         fid = f"{dollars_fact.id.removesuffix('.dollars')}.{key}"
+        if isinstance(value, list) and value and fid not in known:
+            # "(3 days, …)": how many days/weeks the tool flagged, kept as an evidence list.
+            facts.append(
+                Fact(
+                    id=fid,
+                    label=f"Number of {key.replace('_', ' ')} flagged: {draft.title}",
+                    value=len(value),
+                    unit="count",
+                    scope=draft.scope,
+                    period_start=draft.period_start,
+                    period_end=draft.period_end,
+                    source=f"{dollars_fact.source} (evidence)",
+                )
+            )
         if key.endswith("ratio") and isinstance(value, int | float) and fid not in known:
             facts.append(
                 Fact(
