@@ -12,7 +12,8 @@ Pseudonyms (`P-1234`), cited fact ids in brackets (`[rebooking.location-2]`) and
 name a metric ("top 10%" of patients, "12-month") are removed first; pseudonyms are checked
 against the facts' patients separately. A range "35–50%" reads as two percentages. A point's
 action copied verbatim from the tool that made the finding is the tool's text and not re-checked
-(it holds operational advice such as "confirm 48 h ahead", not data).
+(it holds operational advice such as "confirm 48 h ahead", not data); likewise a fact's label
+quoted verbatim ("Usual no-show rate (median of the previous 12 weeks)") is the tool's text.
 
 Matching (`match_claim`) uses the precision the text shows: a number written with d decimals
 matches a fact whose value rounds to it, i.e. |fact − text| ≤ ½·10^−d (`$12,345` ↔ 12345.4;
@@ -31,6 +32,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from agent.state import Gathered, Outline, WrittenBriefing
+from agent.writers.template import short_label
 from tools.facts import Fact, FactSet
 
 MONTHS = {
@@ -298,6 +300,15 @@ def pseudonyms_in(facts: FactSet) -> set[str]:
     }
 
 
+def _without_labels(text: str, labels: list[str]) -> str:
+    """The text with quoted fact labels blanked: a label is the tool's description of a number
+    ("… over the previous 12 weeks"), not a number the writer states."""
+    for label in labels:
+        if len(label) >= 8 and label in text:
+            text = text.replace(label, " ")
+    return text
+
+
 def verify_briefing(
     written: WrittenBriefing,
     outline: Outline,
@@ -312,10 +323,15 @@ def verify_briefing(
     result = CheckResult()
     pseudonyms = pseudonyms_in(facts)
     tool_actions = {point.action for point in outline.points}
+    labels = sorted(
+        {label for fact in facts.values() for label in (fact.label, short_label(fact))},
+        key=len,
+        reverse=True,
+    )
     for where, text in written.checked_texts():
         if where.endswith(" action") and text in tool_actions:
             continue  # the tool's own recommended action, copied verbatim
-        part = check_text(text, facts, as_of=as_of, where=where)
+        part = check_text(_without_labels(text, labels), facts, as_of=as_of, where=where)
         result.matched += part.matched
         result.reasons += part.reasons
         result.reasons += check_names(
