@@ -31,9 +31,9 @@ class AtRiskResult:
 
 def _usd_fact_for(facts: list[Fact], dollars: float) -> Fact | None:
     for fact in facts:
-        if fact.unit == "USD" and isinstance(fact.value, int | float):
-            if abs(float(fact.value) - dollars) < 0.005:
-                return fact
+        value = fact.value
+        if fact.unit == "USD" and isinstance(value, int | float) and abs(value - dollars) < 0.005:
+            return fact
     return None
 
 

@@ -155,10 +155,10 @@ def verify_node(
     draft = state.get("draft")
     call_id = state.get("draft_llm_call_id")
     if draft is None:  # the model call failed or its answer was unusable
-        outcome = state.get("draft_outcome", "error")
+        outcome: Any = state.get("draft_outcome", "error")
         reasons = [state.get("draft_error") or outcome]
         attempts.append(
-            Attempt(writer=writer, outcome=outcome, reasons=reasons, llm_call_id=call_id)  # type: ignore[arg-type]
+            Attempt(writer=writer, outcome=outcome, reasons=reasons, llm_call_id=call_id)
         )
         retry = outcome == "invalid_output" and state.get("llm_attempts", 0) < MAX_LLM_ATTEMPTS
         return Command(
@@ -274,7 +274,9 @@ def persist_node(state: BriefingState, config: RunnableConfig) -> dict[str, Any]
             )
         ).scalar()
         if existing is None:
-            briefing_id = connection.execute(table.insert().values(**values)).inserted_primary_key[0]
+            inserted = connection.execute(table.insert().values(**values)).inserted_primary_key
+            assert inserted is not None
+            briefing_id = inserted[0]
         else:
             briefing_id = existing
             connection.execute(update(table).where(table.c.id == existing).values(**values))

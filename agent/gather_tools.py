@@ -87,9 +87,9 @@ def _as_utc(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def candidate_from(draft: FindingDraft, *, is_new: bool, first_seen: date | None) -> tuple[
-    Candidate, list[Fact]
-]:
+def candidate_from(
+    draft: FindingDraft, *, is_new: bool, first_seen: date | None
+) -> tuple[Candidate, list[Fact]]:
     """A finding draft as a ranking candidate, with its dollars as a citable fact."""
     facts = list(draft.facts)
     dollars_fact = next(
@@ -217,9 +217,7 @@ class ToolsGatherer:
         if self.persist:
             persisted = persist_findings(engine, drafts, now=end_of_day)
             seen = _first_seen(engine, [p.finding_id for p in persisted])
-            pairs = [
-                (p.draft, seen.get(p.finding_id)) for p in persisted
-            ]
+            pairs = [(p.draft, seen.get(p.finding_id)) for p in persisted]
         else:
             pairs = [(d, None) for d in drafts]
         for draft, first in pairs:

@@ -19,7 +19,7 @@ def make_chat_model(settings: Settings) -> BaseChatModel | None:
     return ChatOpenAI(
         model=str(settings.llm_model),
         base_url=settings.llm_base_url,
-        api_key=api_key or PLACEHOLDER_API_KEY,  # type: ignore[arg-type]
+        api_key=api_key or PLACEHOLDER_API_KEY,
         timeout=settings.llm_timeout_seconds,
         max_retries=0,  # a failed call falls back to the template writer; no silent waits
         temperature=0,

@@ -207,8 +207,10 @@ def slack_blocks(
                 {
                     "type": "mrkdwn",
                     "text": _cut(
-                        _mrkdwn(f"{gathered.scope_label} · data through "
-                                f"{gathered.for_date.isoformat()} · {status}"),
+                        _mrkdwn(
+                            f"{gathered.scope_label} · data through "
+                            f"{gathered.for_date.isoformat()} · {status}"
+                        ),
                         SLACK_SECTION_LIMIT,
                     ),
                 }
@@ -231,9 +233,7 @@ def slack_blocks(
             "\n… more in Clarity"
         )
     blocks.append(_section(call_text))
-    blocks.append(
-        _section(f"Names, phone numbers and the full briefing: <{url}|open in Clarity>")
-    )
+    blocks.append(_section(f"Names, phone numbers and the full briefing: <{url}|open in Clarity>"))
     blocks.append(
         {
             "type": "context",

@@ -26,6 +26,7 @@ a date fact, a fact's period start or end, or the briefing's day.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -199,10 +200,8 @@ def _numeric(fact: Fact) -> float | None:
 def _fact_dates(fact: Fact) -> list[date]:
     days = [d for d in (fact.period_start, fact.period_end) if d is not None]
     if fact.unit == "date" and isinstance(fact.value, str):
-        try:
+        with contextlib.suppress(ValueError):
             days.append(date.fromisoformat(fact.value[:10]))
-        except ValueError:
-            pass
     return days
 
 

@@ -48,7 +48,8 @@ def build_email(message: OutgoingBriefing, *, sender: str, recipient: str) -> Em
     email["Message-ID"] = make_msgid(idstring=message.key, domain="clarity.local")
     email.set_content(message.text)
     email.add_alternative(message.html, subtype="html")
-    html_part = email.get_payload()[1]  # type: ignore[index]
+    html_part = email.get_body(preferencelist=("html",))
+    assert html_part is not None
     for image in message.images:
         html_part.add_related(
             image.png, "image", "png", cid=f"<{image.cid}>", filename=image.filename

@@ -8,12 +8,13 @@ from enum import StrEnum
 
 import typer
 from rich.console import Console
+from sqlalchemy import Engine
 
 from agent.briefing import BriefingResult
 from agent.render import html_with_data_uris, resolve_identities
-from agent.runner import BriefingInputError, brief as run_brief
+from agent.runner import BriefingInputError
+from agent.runner import brief as run_brief
 from clarity.cli_common import open_engine, settings
-from sqlalchemy import Engine
 
 _status = Console(stderr=True)
 
@@ -91,7 +92,7 @@ def brief(
             current,
             location_id=location,
             for_date=for_date,
-            writer=writer.value,  # type: ignore[arg-type]
+            writer=writer.value,
             deliver=deliver,
         )
     except (BriefingInputError, LookupError) as exc:

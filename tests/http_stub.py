@@ -37,7 +37,7 @@ class StubServer:
         stub = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 stub.requests.append(
                     Request(self.path, dict(self.headers.items()), self.rfile.read(length))
@@ -50,7 +50,9 @@ class StubServer:
                 data = body.encode()
                 try:
                     self.send_response(reply.status)
-                    content_type = "text/plain" if isinstance(reply.body, str) else "application/json"
+                    content_type = (
+                        "text/plain" if isinstance(reply.body, str) else "application/json"
+                    )
                     self.send_header("Content-Type", content_type)
                     self.send_header("Content-Length", str(len(data)))
                     for key, value in reply.headers.items():
@@ -69,8 +71,7 @@ class StubServer:
 
     @property
     def url(self) -> str:
-        host, port = self.server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
 
     def __enter__(self) -> StubServer:
         self.thread.start()

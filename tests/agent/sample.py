@@ -11,12 +11,14 @@ DAY = date(2026, 11, 24)
 MONTH = (date(2026, 10, 26), date(2026, 11, 24))
 
 
-def fact(fid: str, label: str, value: float | int | str, unit: str, scope: str = "location:2") -> Fact:
+def fact(
+    fid: str, label: str, value: float | int | str, unit: str, scope: str = "location:2"
+) -> Fact:
     return Fact(
         id=fid,
         label=label,
         value=value,
-        unit=unit,  # type: ignore[arg-type]
+        unit=unit,
         scope=scope,
         period_start=MONTH[0],
         period_end=MONTH[1],
@@ -33,7 +35,9 @@ def sample_gathered(patient_ids: tuple[int, int] = (101, 102)) -> Gathered:
             fact("revenue.30d", "Net revenue, last 30 days", 301234.0, "USD"),
             fact("rebook.rate", "Rebooking rate, Maya Patel", 0.412, "percent", "provider:5"),
             fact("rebook.target", "Rebooking target", 0.75, "percent"),
-            fact("rebook.dollars", "Rebooking revenue lost, Maya Patel", 18750.0, "USD", "provider:5"),
+            fact(
+                "rebook.dollars", "Rebooking revenue lost, Maya Patel", 18750.0, "USD", "provider:5"
+            ),
             fact("noshow.rate", "Tuesday no-show rate", 0.31, "percent"),
             fact("noshow.dollars", "Cost of Tuesday no-shows", 9420.0, "USD"),
             fact("noshow.ratio", "Tuesday no-shows vs other days", 2.1, "ratio"),
@@ -141,7 +145,7 @@ CANARY_PATIENTS = {
 }
 
 
-def seed_store(engine) -> None:  # noqa: ANN001
+def seed_store(engine) -> None:
     """Organization 1, locations 1–2 and the two (canary-named) patients of `sample_gathered`."""
     from sqlmodel import Session
 

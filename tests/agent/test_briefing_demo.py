@@ -48,9 +48,7 @@ def test_demo_briefing_names_the_planted_problems(demo_engine: tuple[Engine, dic
         ).one()
     findings = compute_findings(engine, organization_id=org, as_of=as_of)
     rebooking = next(
-        f
-        for f in findings
-        if f.kind == "rebooking_gap" and f.provider_id == drop["provider_id"]
+        f for f in findings if f.kind == "rebooking_gap" and f.provider_id == drop["provider_id"]
     )
     rebooking_point = next(p for p in written.points if "rebooking" in p.title.lower())
     assert f"{first} {last}" in rebooking_point.text

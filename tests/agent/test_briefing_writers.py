@@ -16,7 +16,7 @@ from tests.agent.sample import DAY, sample_gathered, seed_store
 from tests.http_stub import Reply, StubServer
 
 
-def brief(engine: Engine, **kwargs):  # noqa: ANN003, ANN201
+def brief(engine: Engine, **kwargs):
     seed_store(engine)
     return run_briefing(
         engine,
@@ -137,7 +137,8 @@ def test_chat_openai_through_a_loopback_openai_compatible_server(engine: Engine)
     assert stub.requests[0].path == "/v1/chat/completions"
     sent = stub.requests[0].json()
     assert sent["model"] == "stub-model"
-    assert "rebook.dollars | Rebooking revenue lost, Maya Patel | $18,750" in (
-        sent["messages"][0]["content"]
+    assert (
+        "rebook.dollars | Rebooking revenue lost, Maya Patel | $18,750"
+        in (sent["messages"][0]["content"])
     )
     assert [(c.outcome, c.input_tokens, c.output_tokens) for c in calls] == [("ok", 812, 120)]

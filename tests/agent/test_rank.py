@@ -5,7 +5,7 @@ from agent.state import Candidate
 from tests.agent.sample import sample_gathered
 
 
-def candidate(key: str, dollars: float, *, kind: str = "k", new: bool = True, provider=None):  # noqa: ANN001, ANN201
+def candidate(key: str, dollars: float, *, kind: str = "k", new: bool = True, provider=None):
     return Candidate(
         key=key,
         kind=kind,

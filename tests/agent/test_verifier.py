@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 import pytest
 
@@ -11,7 +12,7 @@ from tests.agent.sample import DAY, fact, sample_gathered
 from tools.facts import FactSet
 
 
-def facts(*items) -> FactSet:  # noqa: ANN002
+def facts(*items) -> FactSet:
     result = FactSet()
     result.extend(list(items))
     return result
@@ -73,7 +74,7 @@ def test_a_period_length_is_a_supported_number() -> None:
 
 
 def test_names_must_be_the_facts_names() -> None:
-    kwargs = {
+    kwargs: dict[str, Any] = {
         "allowed_names": ["Maya Patel", "Greenwich"],
         "directory": ["Maya Patel", "Jordan Kim", "Greenwich", "Back Bay"],
         "allowed_pseudonyms": ["P-101"],
@@ -106,8 +107,8 @@ def test_each_point_must_state_its_own_dollars_and_keep_the_ranked_order() -> No
     tampered.points[0].text = "Rebooking rate, Maya Patel: 41.2%."  # $18,750 left out
     tampered.points = [tampered.points[1], tampered.points[0], tampered.points[2]]
     reasons = verify_briefing(tampered, outline, gathered).reasons
-    assert "points ['fp-noshow', 'fp-rebook', 'fp-atrisk'] are not the ranked points" in (
-        reasons[0]
+    assert (
+        "points ['fp-noshow', 'fp-rebook', 'fp-atrisk'] are not the ranked points" in (reasons[0])
     )
     assert "point 2 does not state its dollar amount ($18,750)" in reasons
 
@@ -117,9 +118,7 @@ def test_metric_name_constants_and_ranges() -> None:
     assert check_text("top 10% of patients bring 38% of 12-month revenue", known, as_of=DAY).passed
     assert not check_text("top 15% of patients bring 38%", known, as_of=DAY).passed
     # "35–50%" is two percentages: 35% is a fact, 50% is not.
-    assert check_text("healthy 35–50%", known, as_of=DAY).reasons == [
-        "text: '50%' matches no fact"
-    ]
+    assert check_text("healthy 35–50%", known, as_of=DAY).reasons == ["text: '50%' matches no fact"]
 
 
 def test_a_tool_action_copied_verbatim_is_not_rechecked_but_a_rewritten_one_is() -> None:

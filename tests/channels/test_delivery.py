@@ -37,7 +37,7 @@ def test_500_is_recorded_as_failed_with_a_retry_then_retried_once(
     with StubServer([Reply(500, "server_error"), Reply(200, "ok")]) as stub:
         channels = {"slack": SlackWebhookChannel(f"{stub.url}/hook")}
 
-        def message():  # noqa: ANN202
+        def message():
             return outgoing(engine, result.briefing_id, result.rendered)
 
         [first] = deliver(engine, result.briefing_id, target, channels, message, now=NOW)
@@ -49,9 +49,10 @@ def test_500_is_recorded_as_failed_with_a_retry_then_retried_once(
         # Re-running the briefing's delivery before the retry time does not send again.
         [again] = deliver(engine, result.briefing_id, target, channels, message, now=NOW)
         assert again.status == "skipped" and len(stub.requests) == 1
-        assert retry_deliveries(
-            engine, channels, app_base_url=APP, now=NOW + timedelta(minutes=4)
-        ) == []
+        assert (
+            retry_deliveries(engine, channels, app_base_url=APP, now=NOW + timedelta(minutes=4))
+            == []
+        )
 
         # At the retry time the scheduler's retry delivers it (re-rendered from the store).
         [retried] = retry_deliveries(
