@@ -47,5 +47,9 @@ pytest: $(DEV_STAMP)
 bench: $(DEV_STAMP)
 	$(BIN)/python -m bench
 
+## Validate the repeat-purchase model on public data (CDNOW, downloaded at run time).
+validate: $(DEV_STAMP)
+	$(BIN)/python -m evals.validate_clv
+
 clean:
 	rm -rf $(VENV) var .mypy_cache .ruff_cache build *.egg-info
