@@ -20,13 +20,18 @@ from tools.facts import Fact
 from tools.scope import Period, Scope
 
 FALLBACK_QUIET_DAYS = 120
+POOL = 25  # patients carried into the briefing (with their facts); the call list takes the top
 
 
 @dataclass(frozen=True)
 class AtRiskResult:
+    """The `POOL` most valuable at-risk patients, and count and dollars over all of them."""
+
     patients: list[CallCandidate]
     facts: list[Fact]
     source: str
+    count: int
+    total_dollars: float
 
 
 def _usd_fact_for(facts: list[Fact], dollars: float) -> Fact | None:
@@ -40,12 +45,13 @@ def _usd_fact_for(facts: list[Fact], dollars: float) -> Fact | None:
 def _from_at_risk_tool(
     module: Any, engine: Engine, organization_id: int, location_id: int | None, as_of: date
 ) -> AtRiskResult:
-    patients = module.at_risk_patients(
+    everyone = module.at_risk_patients(
         engine, as_of=as_of, organization_id=organization_id, location_id=location_id
     )
+    everyone.sort(key=lambda p: (-p.dollars_at_stake, p.patient_id))
     candidates: list[CallCandidate] = []
     facts: list[Fact] = []
-    for p in patients:
+    for p in everyone[:POOL]:
         own = list(p.facts)
         dollars_fact = _usd_fact_for(own, float(p.dollars_at_stake))
         if dollars_fact is None:
@@ -75,7 +81,8 @@ def _from_at_risk_tool(
                 fact_ids=[days_fact.id] if days_fact else [],
             )
         )
-    return AtRiskResult(candidates, facts, "tools.at_risk")
+    total = round(sum(float(p.dollars_at_stake) for p in everyone), 2)
+    return AtRiskResult(candidates, facts, "tools.at_risk", len(everyone), total)
 
 
 def _from_lapsing_vips(
@@ -87,7 +94,9 @@ def _from_lapsing_vips(
     scope = Scope(organization_id, location_id)
     candidates: list[CallCandidate] = []
     facts: list[Fact] = []
-    for vip in lapsing_vips(engine, scope, period, quiet_days=FALLBACK_QUIET_DAYS):
+    everyone = lapsing_vips(engine, scope, period, quiet_days=FALLBACK_QUIET_DAYS)
+    everyone.sort(key=lambda v: (-v.revenue_12m, v.patient_id))
+    for vip in everyone[:POOL]:
         subject = f"patient:{vip.patient}"
         value = Fact(
             id=f"vip.{vip.patient}.revenue_12m",
@@ -122,18 +131,19 @@ def _from_lapsing_vips(
                 fact_ids=[quiet.id] if vip.days_since_visit is not None else [],
             )
         )
-    return AtRiskResult(candidates, facts, "tools.vip.lapsing_vips")
+    total = round(sum(v.revenue_12m for v in everyone), 2)
+    return AtRiskResult(candidates, facts, "tools.vip.lapsing_vips", len(everyone), total)
 
 
 def at_risk(
     engine: Engine, *, organization_id: int, location_id: int | None, as_of: date
 ) -> AtRiskResult:
-    """At-risk patients of the scope, most dollars at stake first."""
+    """The most valuable at-risk patients of the scope (most dollars at stake first), with the
+    count and dollars at stake of all of them."""
     try:
         module = importlib.import_module("tools.at_risk")
     except ModuleNotFoundError:
         result = _from_lapsing_vips(engine, organization_id, location_id, as_of)
     else:
         result = _from_at_risk_tool(module, engine, organization_id, location_id, as_of)
-    result.patients.sort(key=lambda p: (-p.dollars_at_stake, p.patient_id))
     return result

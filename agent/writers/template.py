@@ -20,13 +20,14 @@ TEMPLATE_NAME = "briefing.v1.j2"
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 
 
-_PERIOD_SUFFIX = re.compile(r",?\s*\d{4}-\d{2}(?:-\d{2})?(?:\.\.\d{4}-\d{2}-\d{2})?$")
+_PERIOD_SUFFIX = re.compile(r"(?:,?\s*\d{4}-\d{2}(?:-\d{2})?(?:\.\.\d{4}-\d{2}-\d{2})?|,\s*P-\d+)$")
 _UNINFORMATIVE = ("numerator", "denominator", "dollars", "previous")
 SUPPORTING_FACTS = 2
 
 
 def short_label(fact: Fact) -> str:
-    """The fact's label without a trailing period ('…, 2026-10-26..2026-11-24')."""
+    """The fact's label without a trailing period ('…, 2026-10-26..2026-11-24') or patient
+    pseudonym ('…, P-123': the call list row already says whom it is about)."""
     return _PERIOD_SUFFIX.sub("", fact.label).strip()
 
 
