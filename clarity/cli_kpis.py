@@ -7,7 +7,7 @@ complete calendar month before it (or the as-of month when as-of is its last day
 from __future__ import annotations
 
 import json
-from datetime import date, timedelta
+from datetime import UTC, date, datetime
 from typing import NoReturn
 
 import typer
@@ -19,7 +19,7 @@ from clarity.cli_common import open_engine
 from store import tables as t
 from tools.facts import Fact
 from tools.findings import compute_findings, persist_findings
-from tools.kpi_base import ScopeError
+from tools.kpi_base import ScopeError, last_complete_month
 from tools.kpis import kpi_snapshot, provider_pnl
 from tools.scope import Period, Scope
 
@@ -63,17 +63,9 @@ def _as_of(engine: Engine, text: str | None) -> date:
     return last
 
 
-def default_period(as_of: date) -> Period:
-    """The last complete calendar month on `as_of`."""
-    if (as_of + timedelta(days=1)).day == 1:
-        return Period.month(as_of.year, as_of.month)
-    previous = as_of.replace(day=1) - timedelta(days=1)
-    return Period.month(previous.year, previous.month)
-
-
 def _period(text: str | None, as_of: date) -> Period:
     if not text:
-        return default_period(as_of)
+        return last_complete_month(as_of)
     try:
         return Period.parse(text, as_of)
     except ValueError as exc:
@@ -145,8 +137,6 @@ def findings(
         _fail(str(exc))
     new: dict[str, bool] = {}
     if save:
-        from datetime import UTC, datetime
-
         for stored in persist_findings(engine, drafts, now=datetime.now(UTC)):
             new[stored.draft.fingerprint()] = stored.is_new
     if as_json:

@@ -24,7 +24,7 @@ import math
 import random
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -85,6 +85,9 @@ class DemoConfig:
     as_of: date = DEFAULT_AS_OF
     days: int = 730
     lapsed_vips: int = 40
+    # Benchmarks only: replicate the three locations with their providers (copies get no planted
+    # patterns). Pass patients × copies to keep patients per location. 1 = the default demo.
+    location_copies: int = 1
 
 
 # --------------------------------------------------------------------------- behaviour knobs
@@ -215,7 +218,7 @@ class _DemoBuilder:
     def build_catalog(self) -> None:
         rows = self.rows
         org_id = rows.add("organization", {"name": "Lumière Aesthetics Group", "slug": "lumiere"})
-        for loc_spec in LOCATIONS:
+        for loc_spec in self._location_specs():
             loc_id = rows.add(
                 "location",
                 {
@@ -230,7 +233,7 @@ class _DemoBuilder:
             )
             self.locations.append(_Location(loc_id, loc_spec, ZoneInfo(loc_spec.timezone)))
         loc_by_key = {loc.spec.key: loc for loc in self.locations}
-        for prov_spec in PROVIDERS:
+        for copy, prov_spec in self._provider_specs():
             loc = loc_by_key[prov_spec.location_key]
             prov_id = rows.add(
                 "provider",
@@ -242,7 +245,8 @@ class _DemoBuilder:
                     "active": True,
                     "hired_on": max(loc.spec.opened_on, date(2020, 1, 6)),
                     "source": DEMO_SOURCE,
-                    "external_id": f"prov-{prov_spec.first_name.lower()}",
+                    "external_id": f"prov-{prov_spec.first_name.lower()}"
+                    + (f"-{copy + 1}" if copy else ""),
                 },
             )
             skill = min(0.86, max(0.62, self.rng.gauss(REBOOK_AT_CHECKOUT, 0.04)))
@@ -270,6 +274,32 @@ class _DemoBuilder:
             service = _Service(svc_id, svc_spec)
             self.services[svc_spec.category].append(service)
             self.service_by_id[svc_id] = service
+
+    def _location_specs(self) -> list[LocationSpec]:
+        specs = list(LOCATIONS)
+        for copy in range(1, self.config.location_copies):
+            specs.extend(
+                replace(spec, key=f"{spec.key}{copy + 1}", name=f"{spec.name} {copy + 1}")
+                for spec in LOCATIONS
+            )
+        return specs
+
+    def _provider_specs(self) -> list[tuple[int, ProviderSpec]]:
+        specs = [(0, spec) for spec in PROVIDERS]
+        for copy in range(1, self.config.location_copies):
+            specs.extend(
+                (
+                    copy,
+                    replace(
+                        spec,
+                        location_key=f"{spec.location_key}{copy + 1}",
+                        planted=None,
+                        comp_ratio=None,
+                    ),
+                )
+                for spec in PROVIDERS
+            )
+        return specs
 
     # ------------------------------------------------------------------ helpers
 

@@ -19,8 +19,9 @@ draft's `formula` and `evidence`):
   before it, against the six months before those. When CAC rose ≥ 25%:
   dollars = (recent CAC − baseline CAC) × recent new patients (the extra spend).
 - `vip_concentration` (organization, or the location asked for): trailing 12 months. When the
-  top 10% of patients bring ≥ 35% of revenue, dollars = the 12-month revenue of VIPs with no
-  visit in 150 days and nothing booked (revenue at risk).
+  top 10% of patients bring ≥ 35% of revenue, dollars = the 12-month revenue of VIPs who have
+  gone quiet (no visit for 120 days and 1.5 × their own usual interval, nothing booked): the
+  revenue at risk.
 - `utilization_gap` (per provider): the 30 days ending `as_of`. Target = 65% (industry average
   midpoint); dollars = (target − actual) × available hours × production per booked hour.
 - `no_show_cost` (per location): the 30 days ending `as_of`, when the rate is above the top
@@ -56,7 +57,7 @@ MIN_SAMPLE = 30
 MIN_REBOOKING_GAP = 0.02
 MIN_UTILIZATION_GAP = 0.02
 CAC_JUMP_RATIO = 1.25
-VIP_QUIET_DAYS = 150
+VIP_QUIET_DAYS = 120
 
 
 class PersistedFinding(BaseModel):
@@ -138,10 +139,19 @@ class _Context:
         location_id: int | None,
         provider_id: int | None,
         fingerprint_key: str | None = None,
+        fact_kind: str | None = None,
     ) -> FindingDraft:
         dollars = round(dollars, 2)
         facts = [
-            _fact(kind, scope, period, "dollars", f"Dollars at stake: {title}", dollars, "USD"),
+            _fact(
+                fact_kind or kind,
+                scope,
+                period,
+                "dollars",
+                f"Dollars at stake: {title}",
+                dollars,
+                "USD",
+            ),
             *facts,
         ]
         return FindingDraft(
@@ -384,8 +394,8 @@ def _cac(ctx: _Context, as_of: date) -> list[FindingDraft]:
             kind = "cac_jump"
             facts = [
                 _fact(
-                    kind,
-                    f"{scope}.{channel}",
+                    f"{kind}.{channel}",
+                    scope,
                     recent,
                     "cac",
                     f"CAC, {channel}, {name}",
@@ -393,8 +403,8 @@ def _cac(ctx: _Context, as_of: date) -> list[FindingDraft]:
                     "USD",
                 ),
                 _fact(
-                    kind,
-                    f"{scope}.{channel}",
+                    f"{kind}.{channel}",
+                    scope,
                     baseline,
                     "cac",
                     f"Baseline CAC, {channel}, {name}",
@@ -402,8 +412,8 @@ def _cac(ctx: _Context, as_of: date) -> list[FindingDraft]:
                     "USD",
                 ),
                 _fact(
-                    kind,
-                    f"{scope}.{channel}",
+                    f"{kind}.{channel}",
+                    scope,
                     recent,
                     "new_patients",
                     f"New patients, {channel}, {name}",
@@ -437,6 +447,7 @@ def _cac(ctx: _Context, as_of: date) -> list[FindingDraft]:
                     location_id=location_id,
                     provider_id=None,
                     fingerprint_key=f"{kind}|{scope}|{channel}",
+                    fact_kind=f"{kind}.{channel}",
                 )
             )
     return drafts
@@ -458,8 +469,9 @@ def _vip(ctx: _Context, engine: Engine, as_of: date, location_id: int | None) ->
     scope = share.scope
     name = ctx.res.name
     formula = (
-        f"Σ 12-month revenue of {len(lapsing)} VIPs with no visit in {VIP_QUIET_DAYS} days and "
-        f"nothing booked = ${dollars:,.0f} (VIPs bring {share.value:.1%} of revenue)"
+        f"Σ 12-month revenue of {len(lapsing)} VIPs quiet for over {VIP_QUIET_DAYS} days and "
+        f"1.5× their usual interval, nothing booked = ${dollars:,.0f} "
+        f"(VIPs bring {share.value:.1%} of revenue)"
     )
     kind = "vip_concentration"
     facts = [
@@ -676,7 +688,8 @@ def persist_findings(
                 "dollars_cents": round(draft.dollars * 100),
                 "severity": severity(draft.dollars),
                 "evidence": {
-                    **draft.evidence,
+                    # JSON-safe (dates → ISO strings) whatever the detector put in.
+                    **draft.model_dump(mode="json", include={"evidence"})["evidence"],
                     "formula": draft.formula,
                     "recommended_action": draft.recommended_action,
                     "facts": [fact.model_dump(mode="json") for fact in draft.facts],

@@ -8,7 +8,7 @@ can check it. Ratios whose denominator is zero have value None ("n/a"), never 0.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
@@ -195,3 +195,11 @@ def make_kpi(
 
 def cents_to_usd(cents: float | int | None) -> float | None:
     return None if cents is None else round(float(cents) / 100.0, 2)
+
+
+def last_complete_month(as_of: date) -> Period:
+    """The last complete calendar month on `as_of` (its own month when as_of is its last day)."""
+    if (as_of + timedelta(days=1)).day == 1:
+        return Period.month(as_of.year, as_of.month)
+    previous = as_of.replace(day=1) - timedelta(days=1)
+    return Period.month(previous.year, previous.month)

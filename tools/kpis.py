@@ -40,7 +40,9 @@ from tools.membership import (
     revenue_per_member,
 )
 from tools.operations import (
+    Grain,
     attendance_counts,
+    buckets,
     capacity_counts,
     late_cancel_rate,
     net_revenue,
@@ -62,7 +64,7 @@ from tools.portfolio import (
     treatment_mix,
 )
 from tools.scope import Period, Scope
-from tools.vip import VipPatient, vip_concentration, vip_list
+from tools.vip import LapsingVip, VipPatient, lapsing_vips, vip_concentration, vip_list
 
 __all__ = [
     "ChannelFunnel",
@@ -70,6 +72,7 @@ __all__ = [
     "KpiEntry",
     "KpiSnapshot",
     "KpiValue",
+    "LapsingVip",
     "LocationGrowth",
     "ProviderPnl",
     "SameStoreGrowth",
@@ -79,7 +82,9 @@ __all__ = [
     "cac",
     "cac_by_channel",
     "comp_to_production",
+    "kpi_series",
     "kpi_snapshot",
+    "lapsing_vips",
     "late_cancel_rate",
     "location_snapshots",
     "marketing_ltv",
@@ -164,6 +169,20 @@ def previous_period(period: Period) -> Period:
         last = period.start - timedelta(days=1)
         return Period.month(last.year, last.month)
     return period.previous()
+
+
+def kpi_series(
+    engine: Engine,
+    scope: Scope,
+    kpi: KpiFunction,
+    start: date,
+    end: date,
+    grain: Grain = "week",
+) -> list[tuple[Period, KpiValue]]:
+    """Any period KPI (e.g. `rebooking_rate`, `no_show_rate`) per day, week (Monday–Sunday) or
+    calendar month from `start` to `end`; the first and last buckets are clipped to the range.
+    One SQL evaluation per bucket."""
+    return [(bucket, kpi(engine, scope, bucket)) for bucket in buckets(start, end, grain)]
 
 
 # --------------------------------------------------------------------------- peers

@@ -1,8 +1,9 @@
 """Acquisition KPIs: new patients, CAC by channel, the lead funnel and marketing-attributed LTV.
 
-Definitions (period = inclusive local dates; scope = the patient's home location):
-- a **new patient** of the period is a patient whose first completed visit ever (at any
-  location) falls in the period; their channel is `Patient.acquisition_channel`;
+Definitions (period = inclusive local dates):
+- a **new patient** of the period is a patient whose first completed visit ever falls in the
+  period; they count for the location of that visit, and their channel is
+  `Patient.acquisition_channel`;
 - **spend** of a channel = Σ MarketingSpend.amount_cents of the scope's locations, each monthly
   amount prorated by the days of that month inside the period (a full month counts fully);
 - **CAC** of a channel = spend / new patients of that channel (None with no new patient, and
@@ -26,7 +27,16 @@ from sqlalchemy import Connection, Engine, case, exists, func, select
 from store import tables as t
 from store.models import AppointmentStatus
 from tools.facts import Fact
-from tools.kpi_base import KpiValue, Resolved, cents_to_usd, fact_id, make_kpi, ratio, resolve
+from tools.kpi_base import (
+    KpiValue,
+    Resolved,
+    ScopeError,
+    cents_to_usd,
+    fact_id,
+    make_kpi,
+    ratio,
+    resolve,
+)
 from tools.scope import Period, Scope
 
 SOURCE = "tools.kpis"
@@ -50,11 +60,13 @@ def new_patients_query(res: Resolved, period: Period) -> Any:
         .where(
             a.c.status == COMPLETED,
             a.c.local_date.between(period.start, period.end),
-            p.c.home_location_id.in_(res.location_ids),
+            a.c.location_id.in_(res.location_ids),
+            # No completed visit before this one: the index on (patient_id, start_at) answers
+            # it; a patient's first qualifying visit in the period is their first ever.
             ~exists().where(
                 earlier.c.patient_id == a.c.patient_id,
                 earlier.c.status == COMPLETED,
-                earlier.c.local_date < period.start,
+                earlier.c.start_at < a.c.start_at,
             ),
         )
         .group_by(p.c.id, p.c.acquisition_channel)
@@ -94,8 +106,6 @@ def spend_counts(conn: Connection, res: Resolved, period: Period) -> dict[str, f
 
 def _no_provider(res: Resolved) -> None:
     if res.provider_id is not None:
-        from tools.kpi_base import ScopeError
-
         raise ScopeError(f"{res.key}: acquisition metrics are per location or organization")
 
 
@@ -274,7 +284,12 @@ def marketing_ltv(
     with engine.connect() as conn:
         res = resolve(conn, scope)
         _no_provider(res)
-        last_day = conn.execute(select(func.max(s.c.local_date))).scalar() or period.end
+        # One indexed max per location (a max over an IN list would scan every sale).
+        last_days = [
+            conn.execute(select(func.max(s.c.local_date)).where(s.c.location_id == lid)).scalar()
+            for lid in res.location_ids
+        ]
+        last_day = max((d for d in last_days if d is not None), default=period.end)
         through = min(period.end + timedelta(days=horizon_days), last_day)
         cohort = new_patients_query(res, period).subquery()
         rows = conn.execute(

@@ -10,8 +10,8 @@ or per location / provider id) so benchmarks and findings reuse the same SQL.
 
 from __future__ import annotations
 
-from datetime import timedelta
-from typing import Any
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any, Literal
 
 from sqlalchemy import Connection, Engine, case, exists, func, select
 from sqlalchemy.sql.elements import ColumnElement
@@ -23,6 +23,7 @@ from tools.scope import Period, Scope
 from tools.sqlfn import plus_days
 
 SOURCE = "tools.kpis"
+Grain = Literal["day", "week", "month"]
 Counts = dict[int | None, tuple[float, float]]
 
 
@@ -43,6 +44,25 @@ def _grouped(conn: Connection, columns: list[Any], key: Any, *where: Any) -> lis
 
 
 # --------------------------------------------------------------------------- rebooking
+
+
+def buckets(start: date, end: date, grain: Grain) -> list[Period]:
+    """The periods of a daily, weekly (Monday–Sunday) or monthly series from start to end, the
+    first and last clipped to the range."""
+    if grain not in ("day", "week", "month"):
+        raise ValueError(f"grain must be day, week or month, not {grain!r}")
+    periods: list[Period] = []
+    day = start
+    while day <= end:
+        if grain == "day":
+            last = day
+        elif grain == "week":
+            last = bucket_start(day, "week") + timedelta(days=6)
+        else:
+            last = (day.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+        periods.append(Period(day, min(last, end)))
+        day = min(last, end) + timedelta(days=1)
+    return periods
 
 
 def rebooking_counts(
@@ -159,6 +179,9 @@ def retention_12m(engine: Engine, scope: Scope, period: Period) -> KpiValue:
         )
         returned = exists().where(
             a.c.patient_id == cohort.c.patient_id,
+            # A UTC bound a day wide of the local window lets the (patient_id, start_at) index
+            # narrow the scan; local_date then decides exactly.
+            a.c.start_at >= datetime.combine(follow.start - timedelta(days=1), time(), UTC),
             a.c.status == AppointmentStatus.completed.value,
             a.c.local_date.between(follow.start, follow.end),
             *org_res.where(a.c.location_id),
@@ -430,9 +453,18 @@ def revenue_per_provider_hour(engine: Engine, scope: Scope, period: Period) -> K
     )
 
 
+def bucket_start(day: date, grain: Grain) -> date:
+    """The bucket a local day falls in: itself, its week's Monday, or its month's 1st."""
+    if grain == "week":
+        return day - timedelta(days=day.weekday())
+    if grain == "month":
+        return day.replace(day=1)
+    return day
+
+
 def revenue_series(
-    engine: Engine, scope: Scope, start: Any, end: Any, grain: str = "day"
-) -> list[tuple[Any, float]]:
+    engine: Engine, scope: Scope, start: date, end: date, grain: Grain = "day"
+) -> list[tuple[date, float]]:
     """Net revenue (USD) per bucket from `start` to `end` (local dates, inclusive), for charts.
 
     Sums are grouped per local day in SQL; days are then rolled into weeks (starting Monday) or
@@ -454,17 +486,10 @@ def revenue_series(
             .group_by(s.c.local_date)
         ).all()
     by_day = {day: int(cents or 0) for day, cents in rows}
-
-    def bucket(day: Any) -> Any:
-        if grain == "week":
-            return day - timedelta(days=day.weekday())
-        if grain == "month":
-            return day.replace(day=1)
-        return day
-
-    totals: dict[Any, int] = {}
+    totals: dict[date, int] = {}
     day = period.start
     while day <= period.end:
-        totals[bucket(day)] = totals.get(bucket(day), 0) + by_day.get(day, 0)
+        key = bucket_start(day, grain)
+        totals[key] = totals.get(key, 0) + by_day.get(day, 0)
         day += timedelta(days=1)
     return [(key, round(cents / 100.0, 2)) for key, cents in sorted(totals.items())]

@@ -142,13 +142,16 @@ def vip_list(
 
 class LapsingVip(VipPatient):
     days_since_visit: int | None
+    usual_interval_days: float | None
 
 
 def lapsing_vips(
     engine: Engine, scope: Scope, period: Period, *, quiet_days: int = 120
 ) -> list[LapsingVip]:
-    """VIPs (as in `vip_list`) with no completed visit in the last `quiet_days` days before the
-    period's end and no appointment booked after it: their revenue is at risk."""
+    """VIPs (as in `vip_list`) who have gone quiet: nothing booked after the period's end, and
+    no completed visit for longer than both `quiet_days` and 1.5 × their own usual interval
+    (the average gap between their completed visits over the last two years — "their own
+    cadence"). Their revenue is at risk."""
     window = _window(period)
     a = t.appointment
     with engine.connect() as conn:
@@ -166,10 +169,38 @@ def lapsing_vips(
                 .distinct()
             ).scalars()
         )
+        cadence = {
+            pid: (int(n), first, last)
+            for pid, n, first, last in conn.execute(
+                select(
+                    a.c.patient_id,
+                    func.count(),
+                    func.min(a.c.local_date),
+                    func.max(a.c.local_date),
+                )
+                .where(
+                    a.c.patient_id.in_(vip_ids),
+                    a.c.status == AppointmentStatus.completed.value,
+                    a.c.local_date.between(period.end - timedelta(days=729), period.end),
+                )
+                .group_by(a.c.patient_id)
+            )
+        }
     result = []
     for vip in vip_list(engine, scope, period):
-        days = None if vip.last_visit is None else (period.end - vip.last_visit).days
-        if vip.patient_id in booked_ahead or (days is not None and days <= quiet_days):
+        if vip.patient_id in booked_ahead:
             continue
-        result.append(LapsingVip(**vip.model_dump(), days_since_visit=days))
+        days = None if vip.last_visit is None else (period.end - vip.last_visit).days
+        visits, first, last = cadence.get(vip.patient_id, (0, None, None))
+        usual = (last - first).days / (visits - 1) if visits >= 2 and first and last else None
+        threshold = max(quiet_days, 1.5 * usual) if usual else quiet_days
+        if days is not None and days <= threshold:
+            continue
+        result.append(
+            LapsingVip(
+                **vip.model_dump(),
+                days_since_visit=days,
+                usual_interval_days=None if usual is None else round(usual, 1),
+            )
+        )
     return result

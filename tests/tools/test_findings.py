@@ -48,7 +48,7 @@ def test_persist_upserts_on_fingerprint(engine: Engine) -> None:
     # The next day the same gap (same kind and scope) is seen with a new window and amount.
     tuesday = monday + timedelta(days=1)
     moved = _draft(12_500.0, period_start=date(2026, 10, 2), period_end=date(2026, 10, 31))
-    other = _draft(3_000.0, scope="provider:2", provider_id=2)
+    other = _draft(3_000.0, scope="provider:2", provider_id=2, evidence={"since": date(2026, 9, 1)})
     second = persist_findings(engine, [moved, other], now=tuesday)
     assert [p.is_new for p in second] == [False, True]
     assert second[0].finding_id == first[0].finding_id
@@ -63,6 +63,11 @@ def test_persist_upserts_on_fingerprint(engine: Engine) -> None:
     assert row.last_seen_at.replace(tzinfo=UTC) == tuesday
     assert row.evidence["formula"] == "(0.60 − 0.40) × 100 × $500"
     assert row.evidence["recommended_action"] == "Rebook at checkout."
+    with engine.connect() as conn:
+        stored = conn.execute(
+            select(f.c.evidence).where(f.c.id == second[1].finding_id)
+        ).scalar_one()
+    assert stored["since"] == "2026-09-01"  # dates in evidence are stored as ISO strings
     assert [severity(2_499.0), severity(2_500.0), severity(9_999.0)] == [1, 2, 2]
 
 

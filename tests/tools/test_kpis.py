@@ -15,6 +15,7 @@ from tests.tools import handmade
 from tools import kpis
 from tools.kpi_base import ScopeError
 from tools.scope import Period, Scope
+from tools.vip import lapsing_vips
 
 OCT = Period.month(2026, 10)
 ORG = Scope(1)
@@ -267,3 +268,35 @@ def test_scope_outside_the_organization_is_refused(store: Engine) -> None:
         kpis.net_revenue(store, Scope(2), OCT)
     with pytest.raises(ScopeError, match="per location or organization"):
         kpis.vip_concentration(store, ANA, OCT)
+
+
+def test_kpi_series_by_week(store: Engine) -> None:
+    # Weeks of October 2026 clipped to Oct 1–18: Thu 1–Sun 4, Mon 5–Sun 11, Mon 12–Sun 18.
+    series = kpis.kpi_series(
+        store, BACK_BAY, kpis.no_show_rate, date(2026, 10, 1), date(2026, 10, 18), "week"
+    )
+    assert [(p.start.day, p.end.day) for p, _ in series] == [(1, 4), (5, 11), (12, 18)]
+    # Week of Oct 5: V1–V5 completed, no no-show → 0%; the first and last weeks have nothing.
+    assert [v.value for _, v in series] == [None, 0.0, None]
+
+
+def test_provider_snapshot_ranks_among_providers(store: Engine) -> None:
+    snapshot = kpis.kpi_snapshot(store, ANA, OCT)
+    assert "vip_concentration" not in {e.kpi for e in snapshot.entries}  # not per provider
+    peers = snapshot.get("rebooking_rate").peers
+    # Ana 3/4, Ben 0/1, Cy has no visits → Ana ranks 1 of 2, median (0.75 + 0) / 2.
+    assert peers is not None
+    assert (peers.level, peers.rank, peers.peers) == ("provider", 1, 2)
+    assert peers.median == pytest.approx(0.375)
+    assert peers.best_id == 1
+
+
+def test_lapsing_vips(store: Engine) -> None:
+    march = Period.month(2027, 3)
+    # Window Apr 2026–Mar 2027: the VIP is still P4 ($800 of 5 paying patients). Last visit
+    # Oct 8 2026 → 23 + 30 + 31 + 31 + 28 + 31 = 174 days before Mar 31, nothing booked, one
+    # visit only (no usual interval) → quiet for more than 120 days.
+    (vip,) = lapsing_vips(store, ORG, march)
+    assert (vip.patient, vip.days_since_visit, vip.usual_interval_days) == ("P-4", 174, None)
+    assert lapsing_vips(store, ORG, march, quiet_days=180) == []
+    assert lapsing_vips(store, ORG, OCT) == []  # 23 days is not quiet
