@@ -38,6 +38,7 @@ from sqlmodel import Session
 
 from agent.gather import Gatherer
 from agent.llm_log import set_llm_outcome
+from agent.model import model_name
 from agent.rank import rank
 from agent.render import (
     Rendered,
@@ -256,7 +257,7 @@ def persist_node(state: BriefingState, config: RunnableConfig) -> dict[str, Any]
         "writer": verification["writer"],
         "prompt_name": PROMPT_NAME if used_llm and model is not None else None,
         "prompt_version": PROMPT_VERSION if used_llm and model is not None else None,
-        "model": _model_label(model) if used_llm and model is not None else None,
+        "model": model_name(model) if used_llm and model is not None else None,
         "verified": verification["passed"],
         "verification": verification,
         "facts": {
@@ -281,12 +282,6 @@ def persist_node(state: BriefingState, config: RunnableConfig) -> dict[str, Any]
             briefing_id = existing
             connection.execute(update(table).where(table.c.id == existing).values(**values))
     return {"briefing_id": int(briefing_id)}
-
-
-def _model_label(model: Any) -> str:
-    from agent.model import model_name
-
-    return model_name(model)
 
 
 def outgoing(engine: Engine, briefing_id: int, rendered: Rendered) -> OutgoingBriefing:
@@ -385,13 +380,24 @@ def run_briefing(
     }
     final = build_graph().invoke(state, config)
     deliveries = [DeliveryOutcome(**d) for d in final.get("deliveries") or []]
+    verification = verification_record(final)
+    log.info(
+        "briefing %s for %s on %s: writer %s, verified %s, fallback %s, %d deliveries",
+        final["briefing_id"],
+        final["gathered"].scope,
+        for_date.isoformat(),
+        verification["writer"],
+        verification["passed"],
+        verification["fallback"],
+        len(deliveries),
+    )
     return BriefingResult(
         briefing_id=final["briefing_id"],
         written=final["written"],
         outline=final["outline"],
         gathered=final["gathered"],
         rendered=final["rendered"],
-        verification=verification_record(final),
+        verification=verification,
         deliveries=deliveries,
     )
 

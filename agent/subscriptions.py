@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from channels.delivery import Target
-from store.models import Subscription, User
+from store.models import Location, Subscription, User
 
 DEMO_OWNER_EMAIL = "owner@demo.clarity.example.com"
 
@@ -67,3 +70,40 @@ def ensure_owner_subscription(
             )
         session.commit()
         return user.id
+
+
+def subscriptions_due(
+    engine: Engine, now: datetime, *, default_timezone: str = "America/New_York"
+) -> dict[str, list[Target]]:
+    """Scopes whose subscribers want their briefing in the hour `now` falls in, with the
+    targets: the send hour is local to the location (to the organization's first location for
+    an `org:` scope; `default_timezone` when it has none). For the scheduler's hourly tick."""
+    with Session(engine) as session:
+        rows = session.exec(
+            select(
+                Subscription.scope, Subscription.channel, Subscription.send_hour_local, User.email
+            )
+            .join(User, col(User.id) == col(Subscription.user_id))
+            .where(col(Subscription.active), col(User.active))
+            .order_by(col(Subscription.id))
+        ).all()
+        locations = session.exec(
+            select(Location.id, Location.organization_id, Location.timezone).order_by(
+                col(Location.id)
+            )
+        ).all()
+    zone_of_location = {lid: tz for lid, _, tz in locations}
+    zone_of_org: dict[int, str] = {}
+    for _, org, tz in locations:
+        zone_of_org.setdefault(org, tz)
+    due: dict[str, list[Target]] = {}
+    for scope, channel, hour, email in rows:
+        kind, _, ident = scope.partition(":")
+        zones = zone_of_location if kind == "location" else zone_of_org
+        zone = zones.get(int(ident), default_timezone) if ident.isdigit() else default_timezone
+        if now.astimezone(ZoneInfo(zone)).hour != hour:
+            continue
+        target = Target(channel=channel, recipient="webhook" if channel == "slack" else email)
+        if target not in due.setdefault(scope, []):
+            due[scope].append(target)
+    return due
