@@ -204,7 +204,7 @@ class ToolsGatherer:
         anomalies = call(detect) if detect else None
         forecast_result = call(forecast) if forecast else None
         day_revenue = net_revenue(engine, scope, Period(as_of, as_of))
-        weekly = revenue_series(engine, scope, trend_start, as_of, "week")
+        daily = revenue_series(engine, scope, trend_start, as_of, "day")
         growth = same_store_growth(engine, organization_id, period) if is_portfolio else None
         snapshots = location_snapshots(engine, organization_id, period) if is_portfolio else None
 
@@ -275,13 +275,18 @@ class ToolsGatherer:
                 )
             )
 
-        # Trend chart: net revenue by week.
+        # Trend chart: net revenue per 7 days ending on the briefing's day, so that the last
+        # point is a whole week (calendar weeks would end on a partial one).
+        weeks = [daily[i : i + 7] for i in range(0, len(daily) - len(daily) % 7, 7)]
         series = {
             "revenue": Series(
                 key="revenue",
-                label=f"Net revenue by week, {label}",
+                label=f"Net revenue per week (7 days ending on the date), {label}",
                 unit="USD",
-                points=[(day.isoformat(), float(value)) for day, value in weekly],
+                points=[
+                    (chunk[-1][0].isoformat(), float(sum(value for _, value in chunk)))
+                    for chunk in weeks
+                ],
             )
         }
 
