@@ -356,6 +356,7 @@ def run_briefing(
     deliver_now: bool = False,
     channels: Mapping[str, Channel] | None = None,
     targets: list[Target] | None = None,
+    slack_recipient: str | None = None,
     app_base_url: str = "http://127.0.0.1:8000",
     now: datetime | None = None,
 ) -> BriefingResult:
@@ -374,6 +375,7 @@ def run_briefing(
             "model": model,
             "channels": dict(channels or {}),
             "targets": targets,
+            "slack_recipient": slack_recipient,
             "app_base_url": app_base_url,
             "now": now,
         }

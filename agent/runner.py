@@ -66,5 +66,6 @@ def brief(
         model=make_chat_model(settings) if writer == "llm" else None,
         deliver_now=deliver,
         channels=channels_from_settings(settings) if deliver else {},
+        slack_recipient=settings.slack_channel,
         app_base_url=settings.app_base_url,
     )
