@@ -4,6 +4,7 @@ Target ≤ 3 s. Prints the timings and the briefing."""
 
 from __future__ import annotations
 
+import os
 import statistics
 import tempfile
 from pathlib import Path
@@ -31,6 +32,7 @@ def run() -> None:
         ensure_owner_subscription(engine, 1, scope=f"location:{LOCATION_ID}")
         channels = {"outbox": OutboxChannel(Path(tmp) / "outbox", sender="bench@clarity")}
         timings = []
+        gatherer = ToolsGatherer()
         for _ in range(RUNS):
             started = perf_counter()
             result = run_briefing(
@@ -38,7 +40,7 @@ def run() -> None:
                 organization_id=manifest["organization_id"],
                 location_id=LOCATION_ID,
                 for_date=DemoConfig().as_of,
-                gatherer=ToolsGatherer(),
+                gatherer=gatherer,
                 deliver_now=True,
                 channels=channels,
             )
@@ -56,7 +58,12 @@ def run() -> None:
         f"({result.verification['checked']} figures), deliveries: "
         f"{[d.status for d in result.deliveries]}"
     )
-    print(f"   peak RSS: {peak_rss_mb():.0f} MiB")
+    tools = sum(gatherer.timings.values())
+    parts = ", ".join(f"{name} {seconds:.2f}" for name, seconds in gatherer.timings.items())
+    rest = timings[-1] - tools
+    print(f"   last run: tools {tools:.2f} s ({parts}); rest of the graph {rest:.2f} s")
+    load = os.getloadavg()[0]
+    print(f"   load average {load:.1f} (2 shared cores); peak RSS: {peak_rss_mb():.0f} MiB")
     print()
     for line in markdown.splitlines():
         print(f"   {line}")
