@@ -7,7 +7,7 @@ import sys
 import typer
 from rich.console import Console
 
-from clarity import cli_brief, cli_db, cli_demo, cli_kpis
+from clarity import cli_brief, cli_db, cli_demo, cli_detectors, cli_kpis
 from clarity.settings import SettingsError
 from store.demo import DemoExistsError
 
@@ -20,6 +20,7 @@ app = typer.Typer(
 app.add_typer(cli_db.app, name="db")
 app.add_typer(cli_demo.app, name="demo")
 cli_kpis.register(app)
+cli_detectors.register(app)
 app.command("brief")(cli_brief.brief)
 
 _errors = Console(stderr=True)

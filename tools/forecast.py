@@ -13,7 +13,8 @@ Structural forecast of net revenue in (as_of, as_of + h], per location:
   the category's visit value;
 - *calibration*: (booked + cycles) misses new patients, retail, memberships and second visits
   within the window, so it is scaled by Σ actual / Σ structural over the three windows of the
-  same length that ended at `as_of` (each forecast as of its own start).
+  same length that ended at `as_of` (each forecast as of its own start; windows starting in a
+  location's first 180 days of data are skipped, except the most recent).
 
 `backtest` forecasts each of the last `months` calendar months as of the day before it starts
 and compares with the actual net revenue, side by side with a trailing average (mean daily
@@ -259,8 +260,12 @@ def _forecast_location(
 
     booked, cycles = structural_at(cut)
     actual_sum = model_sum = 0.0
+    at = data.location == location
+    opened = int(data.day[at].min()) if at.any() else cut
     for k in range(1, CALIBRATION_WINDOWS + 1):
         start = cut - k * horizon
+        if k > 1 and start - opened < VALUE_DAYS:
+            break  # a young location's first months are all new patients: not comparable
         b, c = structural_at(start)
         actual_sum += _actual(data, location, start, start + horizon)
         model_sum += b + c

@@ -1,0 +1,255 @@
+"""`clarity anomalies | at-risk | no-show-risk | forecast`: the detectors, for staff.
+
+Patient names appear only in these tables (the practice's own staff reading their own data);
+JSON output and everything logged identify patients by pseudonym (`P-<id>`).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any, NoReturn
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy import Engine, func, select
+
+from clarity.cli_common import open_engine
+from store import tables as t
+from tools.anomalies import detect_anomalies
+from tools.at_risk import at_risk_patients
+from tools.forecast import backtest, revenue_forecast
+from tools.no_show_risk import score_upcoming
+from tools.series import SeriesError, detect_series, read_series_csv
+
+console = Console()
+errors = Console(stderr=True)
+
+LOCATION = typer.Option(None, "--location", help="Only this location id.")
+AS_OF = typer.Option(None, "--as-of", help="YYYY-MM-DD; default: the last day with data.")
+JSON = typer.Option(False, "--json", help="Machine-readable output.")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("anomalies")(anomalies)
+    app.command("at-risk")(at_risk)
+    app.command("no-show-risk")(no_show_risk)
+    app.command("forecast")(forecast)
+
+
+def _fail(message: str) -> NoReturn:
+    errors.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    raise typer.Exit(2)
+
+
+def _date(text: str | None, name: str) -> date | None:
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        _fail(f"{name} must be YYYY-MM-DD, got {text!r}")
+
+
+def _context(as_of_text: str | None) -> tuple[Engine, int, date]:
+    engine = open_engine()
+    with engine.connect() as conn:
+        org = conn.execute(select(func.min(t.organization.c.id))).scalar()
+        last = conn.execute(select(func.max(t.sale.c.local_date))).scalar()
+    if org is None or last is None:
+        _fail("the database holds no practice data (try `clarity demo build`)")
+    as_of = _date(as_of_text, "--as-of") or (
+        last if isinstance(last, date) else date.fromisoformat(str(last)[:10])
+    )
+    return engine, int(org), as_of
+
+
+def _emit_json(payload: Any) -> None:
+    sys.stdout.write(json.dumps(payload, indent=2, default=str) + "\n")
+
+
+def anomalies(
+    location: int | None = LOCATION,
+    as_of: str | None = AS_OF,
+    series: Path | None = typer.Option(
+        None, "--series", help="Score any `timestamp,value` CSV instead of the practice data."
+    ),
+    as_json: bool = JSON,
+) -> None:
+    """Anomalies vs each series' own same-weekday baseline (or in a CSV series)."""
+    if series is not None:
+        try:
+            stamps, values = read_series_csv(series)
+        except SeriesError as exc:
+            _fail(str(exc))
+        found = detect_series(stamps, values)
+        if as_json:
+            _emit_json([a.model_dump() for a in found])
+            return
+        table = Table(title=f"Anomalies in {series.name} ({len(values)} points)", show_edge=False)
+        for column in ("timestamp", "value", "baseline", "score"):
+            table.add_column(column, justify="left" if column == "timestamp" else "right")
+        for a in found:
+            table.add_row(a.timestamp, f"{a.value:,.2f}", f"{a.baseline:,.2f}", f"{a.score:+.1f}")
+        console.print(table if found else "no anomalous points")
+        return
+    engine, org, day = _context(as_of)
+    drafts = detect_anomalies(engine, organization_id=org, as_of=day, location_id=location)
+    if as_json:
+        _emit_json([d.model_dump(mode="json") for d in drafts])
+        return
+    if not drafts:
+        console.print(f"no anomalies in the 28 days to {day}")
+        return
+    table = Table(title=f"Anomalies, 28 days to {day}", show_edge=False)
+    for column in ("$ impact", "finding", "score"):
+        table.add_column(column, justify="left" if column == "finding" else "right")
+    for d in drafts:
+        table.add_row(f"${d.dollars:,.0f}", d.title, f"{d.evidence['score']:+.1f}")
+    console.print(table)
+
+
+def _names(engine: Engine, ids: list[int]) -> dict[int, str]:
+    if not ids:
+        return {}
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(t.patient.c.id, t.patient.c.first_name, t.patient.c.last_name).where(
+                t.patient.c.id.in_(ids)
+            )
+        ).all()
+    return {r.id: f"{r.first_name} {r.last_name}" for r in rows}
+
+
+def at_risk(
+    location: int | None = LOCATION,
+    as_of: str | None = AS_OF,
+    horizon_days: int = typer.Option(90, "--horizon-days", min=7, max=730),
+    limit: int | None = typer.Option(25, "--limit", min=1, help="How many patients to list."),
+    as_json: bool = JSON,
+) -> None:
+    """Patients overdue or drifting away, most dollars at stake first."""
+    engine, org, day = _context(as_of)
+    rows = at_risk_patients(
+        engine,
+        as_of=day,
+        organization_id=org,
+        location_id=location,
+        horizon_days=horizon_days,
+        limit=limit,
+    )
+    if as_json:
+        _emit_json([r.model_dump(mode="json") for r in rows])
+        return
+    names = _names(engine, [r.patient_id for r in rows])
+    table = Table(title=f"At-risk patients as of {day} (next {horizon_days} days)")
+    for column in ("$ at stake", "patient", "last treatment", "overdue", "p_return", "why"):
+        table.add_column(column, justify="right" if column[0] in "$op" else "left")
+    for r in rows:
+        table.add_row(
+            f"${r.dollars_at_stake:,.0f}",
+            f"{names.get(r.patient_id, '')} ({r.pseudonym})",
+            f"{r.last_treatment} {r.last_visit.isoformat()}",
+            f"{r.days_overdue} d",
+            f"{r.p_return:.0%}",
+            ", ".join(_tag(reason) for reason in r.reasons[:-1]),
+        )
+    console.print(table)
+
+
+def _tag(reason: str) -> str:
+    """A reason's first words ("declining frequency: …" → "declining frequency")."""
+    head = reason.split(":")[0]
+    if head.endswith("days overdue"):
+        return "overdue"
+    if head.startswith("cancelled"):
+        return "cancelled, not rebooked"
+    return head.split(" on ")[0]
+
+
+def no_show_risk(
+    location: int | None = LOCATION,
+    day_text: str | None = typer.Option(None, "--date", help="Day to check (default: tomorrow)."),
+    as_of: str | None = AS_OF,
+    as_json: bool = JSON,
+) -> None:
+    """Tomorrow's (or --date's) booked appointments, riskiest first, for the front desk."""
+    engine, _, last = _context(as_of)
+    day = _date(day_text, "--date") or last + timedelta(days=1)
+    risks = score_upcoming(engine, as_of=last, location_id=location, day=day)
+    if as_json:
+        _emit_json([r.model_dump(mode="json") for r in risks])
+        return
+    if not risks:
+        console.print(f"no booked appointments on {day}")
+        return
+    names = _names(engine, [r.patient_id for r in risks])
+    table = Table(title=f"No-show risk, {day} ({risks[0].method})")
+    for column in ("risk", "time", "patient", "service", "expected loss", "why"):
+        table.add_column(column, justify="right" if column in ("risk", "expected loss") else "left")
+    for r in risks:
+        table.add_row(
+            f"{r.p_no_show:.0%}",
+            f"{r.local_hour:02d}:00",
+            f"{names.get(r.patient_id, '')} ({r.pseudonym})",
+            r.service,
+            f"${r.expected_loss:,.0f}",
+            "; ".join(r.reasons),
+        )
+    console.print(table)
+
+
+def forecast(
+    location: int | None = LOCATION,
+    as_of: str | None = AS_OF,
+    show_backtest: bool = typer.Option(
+        False, "--backtest", help="Also back-test the last 6 months vs a trailing average."
+    ),
+    as_json: bool = JSON,
+) -> None:
+    """Net revenue expected in the next 30/60/90 days, from cycles and bookings."""
+    engine, org, day = _context(as_of)
+    result = revenue_forecast(engine, organization_id=org, as_of=day, location_id=location)
+    tested = (
+        backtest(engine, organization_id=org, as_of=day, location_id=location)
+        if show_backtest
+        else None
+    )
+    if as_json:
+        payload: dict[str, Any] = {"forecast": result.model_dump(mode="json")}
+        if tested is not None:
+            payload["backtest"] = tested.model_dump(mode="json")
+        _emit_json(payload)
+        return
+    table = Table(title=f"Revenue forecast after {day}")
+    table.add_column("location", justify="right")
+    for horizon in result.horizons:
+        table.add_column(f"next {horizon} d", justify="right")
+    for loc in sorted({f.location_id for f in result.by_location}):
+        cells = [
+            f"${f.forecast:,.0f}"
+            for h in result.horizons
+            for f in result.by_location
+            if f.location_id == loc and f.horizon_days == h
+        ]
+        table.add_row(str(loc), *cells)
+    table.add_row("all", *[f"${result.totals[h]:,.0f}" for h in result.horizons])
+    console.print(table)
+    if tested is not None:
+        bt = Table(title="Back-test: each month forecast as of the day before it")
+        for column in ("month", "actual", "forecast", "APE", "trailing avg", "APE "):
+            bt.add_column(column, justify="left" if column == "month" else "right")
+        for m in tested.months:
+            bt.add_row(
+                m.month,
+                f"${m.actual:,.0f}",
+                f"${m.forecast:,.0f}",
+                f"{m.ape_forecast:.1%}",
+                f"${m.trailing_average:,.0f}",
+                f"{m.ape_trailing:.1%}",
+            )
+        bt.add_row("MAPE", "", "", f"{tested.mape_forecast:.1%}", "", f"{tested.mape_trailing:.1%}")
+        console.print(bt)
