@@ -7,10 +7,15 @@ from time import perf_counter
 
 import typer
 from rich.console import Console
+from rich.markdown import Markdown
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from sqlalchemy import Engine, func, select
 
+from agent.render import resolve_identities
+from agent.runner import brief, resolve_scope
+from agent.subscriptions import ensure_owner_subscription
+from clarity.cli_brief import summary_line
 from clarity.cli_common import dollars, open_engine, settings
 from store import models as m
 from store.demo import DEFAULT_AS_OF, DemoConfig, build_demo, write_manifest
@@ -76,6 +81,27 @@ def print_summary(engine: Engine) -> None:
     )
 
 
+def show_briefing(engine: Engine) -> None:
+    """Brief the owner on the whole practice for the last day with data, deliver it to the
+    outbox (the demo owner's subscription) and show it as Markdown."""
+    current = settings()
+    organization_id, _ = resolve_scope(engine, None)
+    ensure_owner_subscription(engine, organization_id, scope=f"org:{organization_id}")
+    try:
+        result = brief(engine, current, location_id=None, for_date=None, deliver=True)
+    except Exception as exc:  # the demo must end cleanly; the error is shown, not hidden
+        console.print(f"[bold red]briefing failed:[/] {type(exc).__name__}: {exc}")
+        raise typer.Exit(1) from None
+    console.rule("[bold]Daily briefing")
+    console.print(Markdown(resolve_identities(engine, result.rendered.markdown)))
+    for delivery in result.deliveries:
+        console.print(
+            f"[dim]{delivery.channel} → {delivery.recipient}: {delivery.status}"
+            f"{' (' + delivery.error + ')' if delivery.error else ''}[/]"
+        )
+    console.print(f"[dim]{summary_line(result)}; outbox: {current.resolved_outbox_dir}[/]")
+
+
 @app.callback(invoke_without_command=True)
 def demo(
     ctx: typer.Context,
@@ -92,6 +118,7 @@ def demo(
     else:
         console.print("using the demo practice already built (pass --rebuild to start over)")
     print_summary(engine)
+    show_briefing(engine)
     if not no_serve:
         console.print("[dim]the web app arrives with a later release; nothing to serve yet[/]")
 

@@ -1,0 +1,440 @@
+"""The daily briefing graph (LangGraph):
+
+    gather → rank → write ⇄ verify → render → persist → deliver
+
+- gather: tools for the scope and day → facts, finding candidates, at-risk patients, series.
+- rank: at most five points by dollars × novelty, one idea each, plus the call list.
+- write: the LLM writer when asked for and configured, else the template writer.
+- verify: every number/date/name ↔ a fact. An LLM draft that fails (or a call that returns
+  garbage) gets one retry with the errors fed back; a second failure, a timeout or a model error
+  falls back to the template writer. The attempts and reasons are stored with the briefing.
+- render: Markdown, HTML e-mail with PNG charts, plain text, Slack blocks (pseudonymous).
+- persist: the `Briefing` row for scope + day (re-running updates the same row, so its
+  deliveries are not repeated), with names resolved in the stored Markdown/HTML.
+- deliver (when asked): to every subscription of the scope, through `channels.delivery`.
+
+Persist comes before deliver because each `BriefingDelivery` row references the stored
+briefing; that is what makes "never twice to the same recipient" and retries possible.
+
+Engine, model, channels and gatherer come in `config["configurable"]`; nothing is created at
+import time. The state holds ids, facts and pseudonymous text only.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from functools import lru_cache
+from typing import Any, Literal
+
+from langchain_core.language_models import BaseChatModel
+from langchain_core.runnables import RunnableConfig
+from langgraph.graph import END, START, StateGraph
+from langgraph.types import Command
+from sqlalchemy import Engine, select, update
+from sqlmodel import Session
+
+from agent.gather import Gatherer
+from agent.llm_log import set_llm_outcome
+from agent.model import model_name
+from agent.rank import rank
+from agent.render import (
+    Rendered,
+    html_with_data_uris,
+    render_briefing,
+    resolve_identities,
+)
+from agent.state import (
+    Attempt,
+    BriefingState,
+    Gathered,
+    Outline,
+    WriterName,
+    WrittenBriefing,
+)
+from agent.subscriptions import targets_for
+from agent.verifier import verify_briefing
+from agent.writers.llm import PROMPT_NAME, PROMPT_VERSION, write_llm
+from agent.writers.template import write_template
+from channels.base import Channel, InlineImage, OutgoingBriefing
+from channels.delivery import (
+    DeliveryOutcome,
+    Target,
+    deliver,
+    retry_failed_deliveries,
+)
+from store.models import Briefing
+
+log = logging.getLogger(__name__)
+
+MAX_LLM_ATTEMPTS = 2
+NOT_CHECKED = "footer (tool-defined formulas and sources, not writer text)"
+
+
+@dataclass(frozen=True)
+class BriefingResult:
+    briefing_id: int
+    written: WrittenBriefing
+    outline: Outline
+    gathered: Gathered
+    rendered: Rendered
+    verification: dict[str, Any]
+    deliveries: list[DeliveryOutcome]
+
+
+def _cfg(config: RunnableConfig) -> dict[str, Any]:
+    return dict(config.get("configurable") or {})
+
+
+def _scope(state: BriefingState) -> str:
+    location_id = state.get("location_id")
+    return f"location:{location_id}" if location_id else f"org:{state['organization_id']}"
+
+
+# --------------------------------------------------------------------------- nodes
+
+
+def gather_node(state: BriefingState, config: RunnableConfig) -> dict[str, Any]:
+    cfg = _cfg(config)
+    gatherer: Gatherer = cfg["gatherer"]
+    gathered = gatherer(
+        cfg["engine"],
+        organization_id=state["organization_id"],
+        location_id=state.get("location_id"),
+        as_of=state["for_date"],
+    )
+    return {"gathered": gathered, "attempts": [], "llm_attempts": 0, "feedback": []}
+
+
+def rank_node(state: BriefingState) -> dict[str, Any]:
+    outline, gathered = rank(state["gathered"])
+    return {"outline": outline, "gathered": gathered}
+
+
+def _use_llm(state: BriefingState, config: RunnableConfig) -> bool:
+    return (
+        state.get("writer") == "llm"
+        and _cfg(config).get("model") is not None
+        and not state.get("use_template", False)
+        and state.get("llm_attempts", 0) < MAX_LLM_ATTEMPTS
+    )
+
+
+def write_node(state: BriefingState, config: RunnableConfig) -> dict[str, Any]:
+    outline, gathered = state["outline"], state["gathered"]
+    if not _use_llm(state, config):
+        return {
+            "draft": write_template(outline, gathered),
+            "draft_writer": "template",
+            "draft_outcome": "ok",
+            "draft_error": None,
+            "draft_llm_call_id": None,
+        }
+    cfg = _cfg(config)
+    model: BaseChatModel = cfg["model"]
+    result = write_llm(
+        model, outline, gathered, engine=cfg["engine"], feedback=state.get("feedback") or []
+    )
+    return {
+        "draft": result.written,
+        "draft_writer": "llm",
+        "draft_outcome": result.outcome,
+        "draft_error": result.error,
+        "draft_llm_call_id": result.llm_call_id,
+        "llm_attempts": state.get("llm_attempts", 0) + 1,
+    }
+
+
+def verify_node(
+    state: BriefingState, config: RunnableConfig
+) -> Command[Literal["write", "render"]]:
+    cfg = _cfg(config)
+    writer: WriterName = state["draft_writer"]
+    attempts = list(state.get("attempts") or [])
+    draft = state.get("draft")
+    call_id = state.get("draft_llm_call_id")
+    if draft is None:  # the model call failed or its answer was unusable
+        outcome: Any = state.get("draft_outcome", "error")
+        reasons = [state.get("draft_error") or outcome]
+        attempts.append(
+            Attempt(writer=writer, outcome=outcome, reasons=reasons, llm_call_id=call_id)
+        )
+        retry = outcome == "invalid_output" and state.get("llm_attempts", 0) < MAX_LLM_ATTEMPTS
+        return Command(
+            goto="write",
+            update={"attempts": attempts, "feedback": reasons, "use_template": not retry},
+        )
+    result = verify_briefing(draft, state["outline"], state["gathered"])
+    checked = len(result.matched) + len(result.reasons)
+    if result.passed or writer == "template":
+        attempts.append(
+            Attempt(
+                writer=writer,
+                outcome="passed" if result.passed else "verification_failed",
+                reasons=result.reasons,
+                checked=checked,
+                llm_call_id=call_id,
+            )
+        )
+        return Command(goto="render", update={"attempts": attempts, "written": draft})
+    if call_id is not None:
+        set_llm_outcome(cfg["engine"], call_id, "verification_failed", "; ".join(result.reasons))
+    attempts.append(
+        Attempt(
+            writer=writer,
+            outcome="verification_failed",
+            reasons=result.reasons,
+            checked=checked,
+            llm_call_id=call_id,
+        )
+    )
+    retry = state.get("llm_attempts", 0) < MAX_LLM_ATTEMPTS
+    return Command(
+        goto="write",
+        update={"attempts": attempts, "feedback": result.reasons, "use_template": not retry},
+    )
+
+
+def verification_record(state: BriefingState) -> dict[str, Any]:
+    """What is stored in `Briefing.verification` and shown with the briefing."""
+    attempts: list[Attempt] = list(state.get("attempts") or [])
+    final = attempts[-1] if attempts else None
+    requested = state.get("writer", "template")
+    fallback = requested == "llm" and final is not None and final.writer == "template"
+    fallback_reason = None
+    if fallback:
+        llm_attempts = [a for a in attempts if a.writer == "llm"]
+        fallback_reason = (
+            "; ".join(f"{a.outcome}: {' | '.join(a.reasons)}" for a in llm_attempts)
+            if llm_attempts
+            else "no model configured"
+        )
+    return {
+        "passed": bool(final and final.outcome == "passed"),
+        "writer": final.writer if final else "template",
+        "requested_writer": requested,
+        "fallback": fallback,
+        "fallback_reason": fallback_reason,
+        "checked": final.checked if final else 0,
+        "reasons": list(final.reasons) if final else [],
+        "attempts": [a.model_dump() for a in attempts],
+        "not_checked": NOT_CHECKED,
+    }
+
+
+def render_node(state: BriefingState, config: RunnableConfig) -> dict[str, Any]:
+    cfg = _cfg(config)
+    rendered = render_briefing(
+        state["written"],
+        state["outline"],
+        state["gathered"],
+        verification=verification_record(state),
+        app_base_url=cfg.get("app_base_url", "http://127.0.0.1:8000"),
+    )
+    return {"rendered": rendered}
+
+
+def persist_node(state: BriefingState, config: RunnableConfig) -> dict[str, Any]:
+    cfg = _cfg(config)
+    engine: Engine = cfg["engine"]
+    now: datetime = cfg.get("now") or datetime.now(UTC)
+    gathered, written, rendered = state["gathered"], state["written"], state["rendered"]
+    verification = verification_record(state)
+    used_llm = verification["writer"] == "llm" or state.get("writer") == "llm"
+    model = cfg.get("model")
+    values: dict[str, Any] = {
+        "organization_id": gathered.organization_id,
+        "location_id": gathered.location_id,
+        "scope": gathered.scope,
+        "for_date": gathered.for_date,
+        "headline": written.headline,
+        "text_md": resolve_identities(engine, rendered.markdown),
+        "html": resolve_identities(
+            engine, html_with_data_uris(rendered.html, rendered.charts), html=True
+        ),
+        "writer": verification["writer"],
+        "prompt_name": PROMPT_NAME if used_llm and model is not None else None,
+        "prompt_version": PROMPT_VERSION if used_llm and model is not None else None,
+        "model": model_name(model) if used_llm and model is not None else None,
+        "verified": verification["passed"],
+        "verification": verification,
+        "facts": {
+            "gathered": gathered.model_dump(mode="json"),
+            "outline": state["outline"].model_dump(mode="json"),
+            "written": written.model_dump(mode="json"),
+        },
+        "created_at": now,
+    }
+    table = Briefing.__table__  # type: ignore[attr-defined]
+    with engine.begin() as connection:
+        existing = connection.execute(
+            select(table.c.id).where(
+                table.c.scope == gathered.scope, table.c.for_date == gathered.for_date
+            )
+        ).scalar()
+        if existing is None:
+            inserted = connection.execute(table.insert().values(**values)).inserted_primary_key
+            assert inserted is not None
+            briefing_id = inserted[0]
+        else:
+            briefing_id = existing
+            connection.execute(update(table).where(table.c.id == existing).values(**values))
+    return {"briefing_id": int(briefing_id)}
+
+
+def outgoing(engine: Engine, briefing_id: int, rendered: Rendered) -> OutgoingBriefing:
+    """The message to send: names resolved in e-mail text/HTML, pseudonyms kept in Slack."""
+    return OutgoingBriefing(
+        key=f"briefing-{briefing_id}",
+        subject=rendered.subject,
+        text=resolve_identities(engine, rendered.text),
+        html=resolve_identities(engine, rendered.html, html=True),
+        slack_text=rendered.slack_text,
+        slack_blocks=rendered.slack_blocks,
+        images=[
+            InlineImage(cid=c.cid, png=c.png, filename=f"{c.cid.split('@')[0]}.png")
+            for c in rendered.charts
+        ],
+    )
+
+
+def deliver_node(state: BriefingState, config: RunnableConfig) -> dict[str, Any]:
+    cfg = _cfg(config)
+    engine: Engine = cfg["engine"]
+    if not state.get("deliver"):
+        return {"deliveries": []}
+    targets: list[Target] = cfg.get("targets") or targets_for(
+        engine, state["gathered"].scope, slack_recipient=cfg.get("slack_recipient")
+    )
+    briefing_id = state["briefing_id"]
+    outcomes = deliver(
+        engine,
+        briefing_id,
+        targets,
+        cfg.get("channels") or {},
+        lambda: outgoing(engine, briefing_id, state["rendered"]),
+        now=cfg.get("now") or datetime.now(UTC),
+    )
+    return {"deliveries": [o.__dict__ for o in outcomes]}
+
+
+# --------------------------------------------------------------------------- graph
+
+
+@lru_cache(maxsize=1)
+def build_graph() -> Any:
+    """The compiled briefing graph (no checkpointer: a briefing run is short and idempotent)."""
+    graph = StateGraph(BriefingState)
+    graph.add_node("gather", gather_node)
+    graph.add_node("rank", rank_node)
+    graph.add_node("write", write_node)
+    graph.add_node("verify", verify_node)
+    graph.add_node("render", render_node)
+    graph.add_node("persist", persist_node)
+    graph.add_node("deliver", deliver_node)
+    graph.add_edge(START, "gather")
+    graph.add_edge("gather", "rank")
+    graph.add_edge("rank", "write")
+    graph.add_edge("write", "verify")
+    graph.add_edge("render", "persist")
+    graph.add_edge("persist", "deliver")
+    graph.add_edge("deliver", END)
+    return graph.compile()
+
+
+def run_briefing(
+    engine: Engine,
+    *,
+    organization_id: int,
+    location_id: int | None,
+    for_date: date,
+    gatherer: Gatherer,
+    writer: WriterName = "template",
+    model: BaseChatModel | None = None,
+    deliver_now: bool = False,
+    channels: Mapping[str, Channel] | None = None,
+    targets: list[Target] | None = None,
+    slack_recipient: str | None = None,
+    app_base_url: str = "http://127.0.0.1:8000",
+    now: datetime | None = None,
+) -> BriefingResult:
+    """Run the graph for one scope and day and return what it stored (and delivered)."""
+    state: BriefingState = {
+        "organization_id": organization_id,
+        "location_id": location_id,
+        "for_date": for_date,
+        "writer": writer,
+        "deliver": deliver_now,
+    }
+    config: RunnableConfig = {
+        "configurable": {
+            "engine": engine,
+            "gatherer": gatherer,
+            "model": model,
+            "channels": dict(channels or {}),
+            "targets": targets,
+            "slack_recipient": slack_recipient,
+            "app_base_url": app_base_url,
+            "now": now,
+        }
+    }
+    final = build_graph().invoke(state, config)
+    deliveries = [DeliveryOutcome(**d) for d in final.get("deliveries") or []]
+    verification = verification_record(final)
+    log.info(
+        "briefing %s for %s on %s: writer %s, verified %s, fallback %s, %d deliveries",
+        final["briefing_id"],
+        final["gathered"].scope,
+        for_date.isoformat(),
+        verification["writer"],
+        verification["passed"],
+        verification["fallback"],
+        len(deliveries),
+    )
+    return BriefingResult(
+        briefing_id=final["briefing_id"],
+        written=final["written"],
+        outline=final["outline"],
+        gathered=final["gathered"],
+        rendered=final["rendered"],
+        verification=verification,
+        deliveries=deliveries,
+    )
+
+
+def rerender_stored(
+    engine: Engine, briefing_id: int, *, app_base_url: str
+) -> tuple[Briefing, Rendered]:
+    """Render a stored briefing again from its stored facts and text (for delivery retries)."""
+    with Session(engine) as session:
+        briefing = session.get(Briefing, briefing_id)
+        if briefing is None:
+            raise LookupError(f"no briefing with id {briefing_id}")
+        session.expunge(briefing)
+    stored = briefing.facts
+    rendered = render_briefing(
+        WrittenBriefing.model_validate(stored["written"]),
+        Outline.model_validate(stored["outline"]),
+        Gathered.model_validate(stored["gathered"]),
+        verification=briefing.verification,
+        app_base_url=app_base_url,
+    )
+    return briefing, rendered
+
+
+def retry_deliveries(
+    engine: Engine,
+    channels: Mapping[str, Channel],
+    *,
+    app_base_url: str,
+    now: datetime | None = None,
+) -> list[DeliveryOutcome]:
+    """Re-attempt failed briefing deliveries that are due (for the scheduler)."""
+
+    def message_for(briefing_id: int) -> OutgoingBriefing:
+        _, rendered = rerender_stored(engine, briefing_id, app_base_url=app_base_url)
+        return outgoing(engine, briefing_id, rendered)
+
+    return retry_failed_deliveries(engine, channels, message_for, now=now or datetime.now(UTC))

@@ -1,0 +1,86 @@
+"""Charts for the e-mail briefing, drawn server-side as PNG (matplotlib, Agg canvas).
+
+`Figure` objects are used directly (no pyplot), so nothing global is configured and charts can be
+drawn from worker threads.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter
+
+from agent.state import Candidate, Series
+
+WIDTH_IN, HEIGHT_IN, DPI = 6.0, 2.4, 100
+INK, ACCENT, MUTED = "#1f2937", "#2563eb", "#9ca3af"
+
+
+@dataclass(frozen=True)
+class Chart:
+    cid: str
+    title: str
+    alt: str
+    png: bytes
+
+
+def _axis_formatter(unit: str) -> FuncFormatter:
+    def fmt(value: float, _pos: int) -> str:
+        if unit == "USD":
+            return f"${value / 1000:,.0f}k" if abs(value) >= 1000 else f"${value:,.0f}"
+        if unit == "percent":
+            return f"{value * 100:.0f}%"
+        return f"{value:,.0f}"
+
+    return FuncFormatter(fmt)
+
+
+def _figure() -> tuple[Figure, object]:
+    fig = Figure(figsize=(WIDTH_IN, HEIGHT_IN), dpi=DPI)
+    FigureCanvasAgg(fig)
+    ax = fig.subplots()
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.tick_params(colors=INK, labelsize=8)
+    return fig, ax
+
+
+def _png(fig: Figure) -> bytes:
+    fig.tight_layout()
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=DPI)
+    return buffer.getvalue()
+
+
+def series_chart(series: Series, cid: str) -> Chart:
+    """A line (or bar) chart of one series; x labels thinned to about eight ticks."""
+    fig, ax = _figure()
+    labels = [label for label, _ in series.points]
+    values = [value for _, value in series.points]
+    positions = list(range(len(values)))
+    if series.kind == "bar":
+        ax.bar(positions, values, color=ACCENT)  # type: ignore[attr-defined]
+    else:
+        ax.plot(positions, values, color=ACCENT, linewidth=1.6)  # type: ignore[attr-defined]
+    step = max(1, len(labels) // 8)
+    ax.set_xticks(positions[::step])  # type: ignore[attr-defined]
+    ax.set_xticklabels([label[5:] if len(label) == 10 else label for label in labels[::step]])  # type: ignore[attr-defined]
+    ax.yaxis.set_major_formatter(_axis_formatter(series.unit))  # type: ignore[attr-defined]
+    ax.set_title(series.label, fontsize=10, color=INK, loc="left")  # type: ignore[attr-defined]
+    return Chart(cid=cid, title=series.label, alt=series.label, png=_png(fig))
+
+
+def dollars_chart(points: list[Candidate], cid: str) -> Chart:
+    """Horizontal bars: the dollars attached to each point, largest first."""
+    fig, ax = _figure()
+    titles = [p.title if len(p.title) <= 38 else p.title[:37] + "…" for p in points][::-1]
+    values = [abs(p.dollars) for p in points][::-1]
+    ax.barh(range(len(values)), values, color=ACCENT)  # type: ignore[attr-defined]
+    ax.set_yticks(range(len(values)))  # type: ignore[attr-defined]
+    ax.set_yticklabels(titles, fontsize=7)  # type: ignore[attr-defined]
+    ax.xaxis.set_major_formatter(_axis_formatter("USD"))  # type: ignore[attr-defined]
+    title = "Dollars behind each point"
+    ax.set_title(title, fontsize=10, color=INK, loc="left")  # type: ignore[attr-defined]
+    return Chart(cid=cid, title=title, alt=title, png=_png(fig))

@@ -1,0 +1,120 @@
+"""The template writer: a complete briefing from facts with Jinja2 and no model.
+
+It is the default and the fallback when a model's text fails verification, so it only ever
+prints numbers through `Fact.display()`.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+from agent.state import CallLine, Gathered, Outline, WrittenBriefing, WrittenPoint
+from tools.facts import Fact
+
+TEMPLATE_NAME = "briefing.v1.j2"
+TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
+
+
+_PERIOD_SUFFIX = re.compile(r"(?:,?\s*\d{4}-\d{2}(?:-\d{2})?(?:\.\.\d{4}-\d{2}-\d{2})?|,\s*P-\d+)$")
+_UNINFORMATIVE = ("numerator", "denominator", "dollars", "previous")
+SUPPORTING_FACTS = 2
+
+
+def short_label(fact: Fact) -> str:
+    """The fact's label without a trailing period ('…, 2026-10-26..2026-11-24') or patient
+    pseudonym ('…, P-123': the call list row already says whom it is about)."""
+    return _PERIOD_SUFFIX.sub("", fact.label).strip()
+
+
+def supporting(fact_ids: list[str], facts: dict[str, Fact]) -> list[str]:
+    """The facts worth a reader's attention in a point: rates and ratios before counts and
+    amounts, without numerators, denominators or a second dollars figure."""
+    usable = [
+        fid
+        for fid in fact_ids
+        if fid in facts
+        and facts[fid].value is not None
+        and not fid.rsplit(".", 1)[-1].startswith(_UNINFORMATIVE)
+        and not facts[fid].label.startswith("Dollars at stake")
+    ]
+    order = {"percent": 0, "ratio": 0, "count": 1, "days": 1, "hours": 1, "minutes": 1}
+    usable.sort(key=lambda fid: order.get(facts[fid].unit, 2))
+    return usable[:SUPPORTING_FACTS]
+
+
+@lru_cache(maxsize=1)
+def _macros() -> Any:
+    env = Environment(
+        loader=FileSystemLoader(str(TEMPLATES_DIR)),
+        undefined=StrictUndefined,
+        autoescape=False,
+        extensions=["jinja2.ext.do"],
+    )
+    env.filters["short_label"] = short_label
+    env.filters["supporting"] = supporting
+    return env.get_template(TEMPLATE_NAME).module
+
+
+def _clean(text: object) -> str:
+    return " ".join(str(text).split())
+
+
+def call_lines(outline: Outline, gathered: Gathered) -> list[CallLine]:
+    """The call list rows (pseudonym + why, from facts): the same for every writer."""
+    macros = _macros()
+    return [
+        CallLine(
+            patient_id=p.patient_id,
+            pseudonym=p.pseudonym,
+            why=_clean(macros.call_why(p, gathered.facts.facts)),
+            dollars_fact_id=p.dollars_fact_id,
+        )
+        for p in outline.call_list
+    ]
+
+
+def footer(outline: Outline, gathered: Gathered) -> str:
+    """The 'how this was computed' footer: the tools, the data's last day and each formula."""
+    sources = sorted(set(gathered.sources) | {c.source for c in outline.points if c.source})
+    return _clean(
+        _macros().footer(gathered.for_date, sources or ["tools"], outline.points, gathered.facts)
+    )
+
+
+def call_total_fact_id(outline: Outline) -> str | None:
+    return "call_list.dollars" if outline.call_list else None
+
+
+def write_template(outline: Outline, gathered: Gathered) -> WrittenBriefing:
+    """Headline, one point per ranked candidate, the call list and the footer."""
+    macros = _macros()
+    facts = gathered.facts.facts
+    top = outline.points[0] if outline.points else None
+    count_fact = facts.get(outline.call_count_fact_id or "")
+    total_id = call_total_fact_id(outline)
+    return WrittenBriefing(
+        headline=_clean(macros.headline(gathered.scope_label, gathered.for_date, top, facts)),
+        points=[
+            WrittenPoint(
+                key=c.key,
+                title=c.title,
+                text=_clean(macros.point_text(c, facts)),
+                action=c.action,
+                fact_ids=[
+                    c.dollars_fact_id,
+                    *c.fact_ids,
+                    *[r.dollars_fact_id for r in c.related],
+                ],
+            )
+            for c in outline.points
+        ],
+        call_list_intro=_clean(macros.call_intro(count_fact, facts.get(total_id or ""))),
+        call_list=call_lines(outline, gathered),
+        footer=footer(outline, gathered),
+        writer="template",
+    )
