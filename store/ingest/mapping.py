@@ -183,6 +183,29 @@ class Mapper:
         return out
 
 
+_CACHE_LIMIT = 100_000
+
+
+def _cached(parse: Callable[[str], Any]) -> Callable[[str], Any]:
+    """`parse` remembering its results by cell text: timestamps, amounts and statuses repeat
+    across a file, and a dict lookup costs a fraction of parsing. Values that fail are not
+    remembered (they raise every time, with the same message). The memory is bounded: it
+    starts afresh after `_CACHE_LIMIT` distinct texts."""
+    memo: dict[str, Any] = {}
+
+    def parse_cached(text: str) -> Any:
+        found = memo.get(text, memo)
+        if found is not memo:
+            return found
+        value = parse(text)
+        if len(memo) >= _CACHE_LIMIT:
+            memo.clear()
+        memo[text] = value
+        return value
+
+    return parse_cached
+
+
 class Converter:
     """Turns canonical text values into typed values (`Kind` of each column)."""
 
@@ -191,7 +214,7 @@ class Converter:
         self.required = tuple(c for c in fmt.required if c != "location_external_id")
         # Text columns need no parsing; only the others get a parser call.
         self._parsers: dict[str, Callable[[str], Any]] = {
-            c.name: self._parser(c.name, c.kind, c.choices)
+            c.name: _cached(self._parser(c.name, c.kind, c.choices))
             for c in fmt.columns
             if c.kind is not Kind.text
         }

@@ -26,6 +26,7 @@ from store.ingest.mapping import split_name
 from store.ingest.values import RowError, zone
 
 _IN_CHUNK = 5000
+_SEEN_LIMIT = 1_000_000
 
 
 def name_key(first: str, last: str) -> str:
@@ -62,6 +63,9 @@ class Resolver:
         self.service_info: dict[int, tuple[str, str, int, int]] = {}
         self._load_services(conn)
         self._patient: dict[str, int] = {}
+        # Store ids found by earlier batches: a patient's id never changes during an import,
+        # so each is looked up once per import instead of once per batch.
+        self._patient_seen: dict[str, int] = {}
         self._appointment: dict[str, int] = {}
         self._has_patient_links: bool | None = None
 
@@ -231,8 +235,16 @@ class Resolver:
         """Load the store ids of these patient external ids (own rows, then links)."""
         from store.ingest.loader import ids_in
 
-        wanted = sorted(set(exts))
+        seen = self._patient_seen
         self._patient = {}
+        missing: list[str] = []
+        for ext in set(exts):
+            found = seen.get(ext)
+            if found is None:
+                missing.append(ext)
+            else:
+                self._patient[ext] = found
+        wanted = sorted(missing)
         if self._has_patient_links is None:
             self._has_patient_links = bool(
                 conn.execute(
@@ -253,7 +265,14 @@ class Resolver:
                     )
                 ):
                     self._patient[ext] = target
-        self._patient.update(ids_in(conn, "patient", "external_id", "id", self.source, wanted))
+        fetched: dict[str, int] = {}
+        if self._has_patient_links:
+            fetched.update((ext, self._patient[ext]) for ext in wanted if ext in self._patient)
+        fetched.update(ids_in(conn, "patient", "external_id", "id", self.source, wanted))
+        self._patient.update(fetched)
+        if len(seen) + len(fetched) > _SEEN_LIMIT:
+            seen.clear()  # bounded memory for very large patient files
+        seen.update(fetched)
 
     def known_patient(self, ext: str) -> int | None:
         return self._patient.get(ext)

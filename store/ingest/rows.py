@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -37,13 +37,32 @@ class Context:
         self.warnings.append((column, code, message))
 
 
+_LOCAL_LIMIT = 100_000
+# (naive wall time, fold, zone) → UTC instant: visit times repeat (slots on the hour and half
+# hour), and the zone conversion is the costliest step of building a row. Bounded, reset when
+# full. `fold` is in the key because naive datetimes differing only in fold compare equal.
+_naive_utc: dict[tuple[datetime, int, ZoneInfo], datetime] = {}
+
+
+def _naive_to_utc(moment: datetime, local_zone: ZoneInfo) -> datetime:
+    """`to_utc` of a naive datetime, remembered."""
+    key = (moment, moment.fold, local_zone)
+    instant = _naive_utc.get(key)
+    if instant is None:
+        instant = to_utc(moment, local_zone)
+        if len(_naive_utc) >= _LOCAL_LIMIT:
+            _naive_utc.clear()
+        _naive_utc[key] = instant
+    return instant
+
+
 def _local(
     moment: datetime, values: dict[str, Any], location_zone: ZoneInfo
 ) -> tuple[datetime, datetime]:
     """(UTC instant, local wall time at the location) of a naive-or-aware datetime."""
     row_zone: ZoneInfo | None = values.get("timezone")
     if moment.tzinfo is None and (row_zone is None or row_zone is location_zone):
-        return moment.replace(tzinfo=location_zone).astimezone(UTC), moment
+        return _naive_to_utc(moment, location_zone), moment
     instant = to_utc(moment, row_zone or location_zone)
     return instant, instant.astimezone(location_zone).replace(tzinfo=None)
 
@@ -51,6 +70,8 @@ def _local(
 def _utc(value: datetime | None, values: dict[str, Any], location_zone: ZoneInfo) -> Any:
     if value is None:
         return None
+    if value.tzinfo is None:
+        return _naive_to_utc(value, values.get("timezone") or location_zone)
     return to_utc(value, values.get("timezone") or location_zone)
 
 
