@@ -132,13 +132,13 @@ def child(url: str, directory: str, schema: str | None) -> None:
     cpu = resource.getrusage(resource.RUSAGE_SELF)
     counts = {}
     for table in ("appointments", "sales"):
-        result = ingest_csv(engine, table, folder / f"{table}.csv", batch_size=5000)
+        result = ingest_csv(engine, table, folder / f"{table}.csv")
         counts[table] = result.inserted
     seconds = perf_counter() - started
     used = resource.getrusage(resource.RUSAGE_SELF)
     cpu_seconds = used.ru_utime + used.ru_stime - cpu.ru_utime - cpu.ru_stime
     again = perf_counter()
-    rerun = ingest_csv(engine, "sales", folder / "sales.csv", batch_size=5000)
+    rerun = ingest_csv(engine, "sales", folder / "sales.csv")
     engine.dispose()
     print(
         json.dumps(

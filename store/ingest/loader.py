@@ -19,12 +19,14 @@ from __future__ import annotations
 import csv
 import gc
 import queue
+import sqlite3
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from itertools import chain
 from pathlib import Path
 from time import perf_counter
 from typing import Any
@@ -59,6 +61,11 @@ from store.models import pseudonym
 ProgressCallback = Callable[[int, int], None]
 DEFAULT_SOURCE = "import"
 _WRITTEN_LIMIT = 5_000_000
+DEFAULT_BATCH_ROWS = 50_000
+"""Rows per transaction. Large transactions matter on SQLite: each commit rewrites every index
+page the batch touched (random patient ids touch most of them), so 50,000-row commits write
+about a tenth of what 5,000-row commits do."""
+PIECE_ROWS = 5_000
 SAMPLE_LIMIT = 50
 
 
@@ -298,6 +305,15 @@ def _sqlite_encoder(column: Any) -> Callable[[Any], Any] | None:
     return None
 
 
+def _sqlite_max_parameters(conn: Connection) -> int:
+    """How many `?` one statement may hold: 32,766 since SQLite 3.32, 999 before."""
+    raw: Any = conn.connection.dbapi_connection
+    try:
+        return int(raw.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER))
+    except AttributeError:  # pragma: no cover - Python < 3.11 has no getlimit
+        return 32766 if sqlite3.sqlite_version_info >= (3, 32, 0) else 999
+
+
 def _default_value(table: Table, name: str) -> Any:
     """The scalar Python-side default of a column (None when it has none)."""
     default: Any = table.c[name].default
@@ -308,9 +324,9 @@ class Upserter:
     """INSERT … ON CONFLICT (source, external_id) DO UPDATE for one table and column list.
 
     The statement is built with SQLAlchemy Core's dialect `insert().on_conflict_do_update`; rows
-    are encoded once into tuples and sent as one executemany (SQLite) or COPY into a temporary
-    table followed by one INSERT … SELECT … ON CONFLICT (PostgreSQL), which avoids per-row
-    statement overhead.
+    are encoded once and sent as multi-row `VALUES (…), (…)` statements of up to SQLite's
+    parameter limit (SQLite) or COPY into a temporary table followed by one INSERT … SELECT …
+    ON CONFLICT (PostgreSQL), which avoids per-row statement overhead.
     """
 
     def __init__(self, conn: Connection, table: Table, columns: list[str]) -> None:
@@ -325,7 +341,16 @@ class Upserter:
                 set_={c: stmt.excluded[c] for c in data},
             )
             compiled = stmt.compile(dialect=conn.dialect)
-            self.sql = str(compiled)
+            # Several rows per statement (`VALUES (…), (…), …`): the driver then runs the whole
+            # chunk in one sqlite3_step with the GIL released, so the reading thread keeps
+            # parsing meanwhile. executemany releases and re-takes the GIL around every row,
+            # and a busy parsing thread makes each re-take wait (the GIL convoy).
+            head, found, rest = str(compiled).partition(" VALUES (")
+            group, closed, tail = rest.partition(")")
+            if not (found and closed):  # pragma: no cover - SQLAlchemy's own rendering
+                raise RuntimeError(f"unexpected upsert SQL: {compiled}")
+            self._head, self._group, self._tail = f"{head} VALUES ", f"({group})", tail
+            self._sql_by_rows: dict[int, str] = {}
             # Core adds columns with Python-side defaults (e.g. reminder_sent); send those.
             self.constants = {
                 name: _default_value(table, name)
@@ -372,6 +397,13 @@ class Upserter:
         else:  # pragma: no cover - make_engine only builds these two
             raise RuntimeError(f"unsupported database {self.dialect}")
 
+    def _multi_row_sql(self, rows: int) -> str:
+        sql = self._sql_by_rows.get(rows)
+        if sql is None:
+            sql = self._head + ", ".join([self._group] * rows) + self._tail
+            self._sql_by_rows[rows] = sql
+        return sql
+
     def write(self, conn: Connection, rows: list[dict[str, Any]]) -> None:
         if not rows:
             return
@@ -387,8 +419,15 @@ class Upserter:
                 values = [row[c] for row in rows]
                 enc = self.encoders.get(c)
                 vectors.append(list(map(enc, values)) if enc else values)
-            encoded = list(zip(*vectors, strict=True))
-            conn.exec_driver_sql(self.sql, encoded)
+            flat = list(chain.from_iterable(zip(*vectors, strict=True)))
+            width = len(self.order)
+            per = max(1, _sqlite_max_parameters(conn) // width)
+            for start in range(0, count, per):
+                rows_here = min(per, count - start)
+                conn.exec_driver_sql(
+                    self._multi_row_sql(rows_here),
+                    tuple(flat[start * width : (start + rows_here) * width]),
+                )
             return
         raw: Any = conn.connection.dbapi_connection
         with raw.cursor() as cursor:
@@ -608,28 +647,37 @@ class CsvImport:
         failure: list[BaseException] = []
 
         def writer() -> None:
+            finished = False
             try:
-                while (item := pending.get()) is not None:
+                while not finished:
                     before = self.result.snapshot()
+                    in_batch = 0
                     try:
                         with nullcontext() if dry_run else conn.begin():
-                            self._store(conn, item)
+                            while in_batch < self.batch_size:
+                                item = pending.get()
+                                if item is None:
+                                    finished = True
+                                    break
+                                self._store(conn, item)
+                                in_batch += item.read
+                                if progress:
+                                    progress(item.bytes_read, csv_file.size)
                             record_progress(conn, self.result)
                     except BaseException:
                         self.result.restore(before)  # the batch left nothing behind
                         raise
-                    if progress:
-                        progress(item.bytes_read, csv_file.size)
             except BaseException as exc:  # handed to the reading thread, re-raised there
                 failure.append(exc)
-                while pending.get() is not None:
-                    pass
+                if not finished:
+                    while pending.get() is not None:
+                        pass
 
         thread = threading.Thread(target=writer, name="ingest-writer", daemon=True)
         thread.start()
         try:
             with self.engine.connect() as reader:
-                for batch in _batches(csv_file.rows(), self.batch_size):
+                for batch in _batches(csv_file.rows(), piece_size(self.batch_size)):
                     if failure:
                         break
                     item = self._prepare(reader, batch)
@@ -882,6 +930,14 @@ _TABLE_ATTR = {
 }
 
 
+def piece_size(batch_size: int) -> int:
+    """Rows handed from the reading to the writing thread at a time: `batch_size` split into
+    equal pieces of at most `PIECE_ROWS`, so a transaction ends exactly on a batch boundary
+    while memory depends on the piece, not the batch."""
+    pieces = -(-batch_size // PIECE_ROWS)
+    return -(-batch_size // pieces)
+
+
 def _batches(
     rows: Iterator[tuple[int, list[str]]], size: int
 ) -> Iterator[list[tuple[int, list[str]]]]:
@@ -912,7 +968,7 @@ def ingest_csv(
     location: str | None = None,
     source: str | None = None,
     dry_run: bool = False,
-    batch_size: int = 5000,
+    batch_size: int = DEFAULT_BATCH_ROWS,
     now: datetime | None = None,
     default_timezone: str = "America/New_York",
     progress: ProgressCallback | None = None,

@@ -1,13 +1,15 @@
 from __future__ import annotations
 
+import sqlite3
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, func, select, text
+from sqlalchemy import Engine, event, func, select, text
 
 from store import tables as t
 from store.ingest import IngestError, LayoutError, get_run, ingest_csv, show_rejects
+from store.ingest.loader import piece_size
 from tests.store.ingest.conftest import NOW, ids, rows, write
 
 APPTS = (
@@ -226,3 +228,59 @@ def test_crash_mid_file_leaves_whole_batches_and_rerun_resumes(
     resumed = ingest_csv(catalog, "appointments", path, batch_size=2, now=NOW)
     assert (resumed.inserted, resumed.unchanged, resumed.status) == (3, 4, "completed")
     assert len(rows(catalog, t.appointment)) == 7
+
+
+def test_a_batch_spanning_several_pieces_commits_or_rolls_back_whole(
+    catalog: Engine, tmp_path: Path
+) -> None:
+    # 25,000 rows in transactions of 10,000, each handed over in two pieces of 5,000. The
+    # database refuses E17000, in the second piece of the second transaction: the first piece
+    # of that transaction (E10001–E15000, already written inside it) must go too.
+    header = "external_id,start_at,status,patient_external_id,location_external_id\n"
+    body = "".join(f"E{i},2026-03-02 09:00,booked,PT1,L1\n" for i in range(1, 25_001))
+    path = write(tmp_path, "e.csv", header + body)
+    _install_failing_trigger(catalog, "E17000")
+    with pytest.raises(IngestError, match="disk on fire") as err:
+        ingest_csv(catalog, "appointments", path, batch_size=10_000, now=NOW)
+    with catalog.connect() as conn:
+        stored = set(conn.execute(select(t.appointment.c.external_id)).scalars())
+    assert stored == {f"E{i}" for i in range(1, 10_001)}
+    run = get_run(catalog, err.value.result.run_id or 0)
+    assert run is not None and (run["status"], run["inserted"], run["rows_read"]) == (
+        "failed",
+        10_000,
+        10_000,
+    )
+
+
+@pytest.mark.parametrize("batch, expected", [(2, 2), (5_000, 5_000), (10_000, 5_000)])
+def test_piece_size_divides_the_batch_evenly(batch: int, expected: int) -> None:
+    assert piece_size(batch) == expected
+    # 12,000 rows cannot be two pieces of ≤ 5,000: three of 4,000; 5,001 → two of 2,501
+    assert (piece_size(12_000), piece_size(5_001)) == (4_000, 2_501)
+
+
+def test_rows_beyond_one_statement_parameter_limit_all_land(
+    catalog: Engine, tmp_path: Path
+) -> None:
+    if catalog.dialect.name != "sqlite":
+        pytest.skip("the bound-parameter limit is SQLite's; PostgreSQL loads by COPY")
+    # With at most 100 parameters a statement, an appointment row (17 columns) goes 5 to a
+    # statement: 23 rows take 5 statements, the last with 3 rows.
+    catalog.dispose()
+    event.listen(
+        catalog,
+        "connect",
+        lambda dbapi, _record: dbapi.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 100),
+    )
+    header = "external_id,start_at,status,patient_external_id,location_external_id\n"
+    body = "".join(f"E{i:02d},2026-03-{i:02d} 09:00,completed,PT2,L2\n" for i in range(1, 24))
+    path = write(tmp_path, "e.csv", header + body)
+    result = ingest_csv(catalog, "appointments", path, now=NOW)
+    assert (result.inserted, result.rejected) == (23, 0)
+    stored = rows(catalog, t.appointment)
+    # 09:00 in New York in March before the 8th is EST (UTC−5), from the 8th EDT (UTC−4)
+    assert [r["start_at"].hour for r in stored] == [14] * 7 + [13] * 16
+    assert [r["local_date"] for r in stored] == [date(2026, 3, i) for i in range(1, 24)]
+    again = ingest_csv(catalog, "appointments", path, now=NOW)
+    assert (again.inserted, again.unchanged) == (0, 23)
