@@ -10,14 +10,14 @@ import json
 import sys
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, select
 
-from clarity.cli_common import open_engine
+from clarity.cli_common import fail, parse_day, store_context
 from store import tables as t
 from tools.anomalies import detect_anomalies
 from tools.at_risk import at_risk_patients
@@ -26,7 +26,6 @@ from tools.no_show_risk import score_upcoming
 from tools.series import SeriesError, detect_series, read_series_csv
 
 console = Console()
-errors = Console(stderr=True)
 
 LOCATION = typer.Option(None, "--location", help="Only this location id.")
 AS_OF = typer.Option(None, "--as-of", help="YYYY-MM-DD; default: the last day with data.")
@@ -40,31 +39,9 @@ def register(app: typer.Typer) -> None:
     app.command("forecast")(forecast)
 
 
-def _fail(message: str) -> NoReturn:
-    errors.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
-    raise typer.Exit(2)
-
-
-def _date(text: str | None, name: str) -> date | None:
-    if text is None:
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        _fail(f"{name} must be YYYY-MM-DD, got {text!r}")
-
-
-def _context(as_of_text: str | None) -> tuple[Engine, int, date]:
-    engine = open_engine()
-    with engine.connect() as conn:
-        org = conn.execute(select(func.min(t.organization.c.id))).scalar()
-        last = conn.execute(select(func.max(t.sale.c.local_date))).scalar()
-    if org is None or last is None:
-        _fail("the database holds no practice data (try `clarity demo build`)")
-    as_of = _date(as_of_text, "--as-of") or (
-        last if isinstance(last, date) else date.fromisoformat(str(last)[:10])
-    )
-    return engine, int(org), as_of
+def _context(as_of: str | None) -> tuple[Engine, int, date]:
+    ctx = store_context(as_of=as_of)
+    return ctx.engine, ctx.organization_id, ctx.as_of
 
 
 def _emit_json(payload: Any) -> None:
@@ -84,7 +61,7 @@ def anomalies(
         try:
             stamps, values = read_series_csv(series)
         except SeriesError as exc:
-            _fail(str(exc))
+            fail(str(exc))
         found = detect_series(stamps, values)
         if as_json:
             _emit_json([a.model_dump() for a in found])
@@ -178,7 +155,7 @@ def no_show_risk(
 ) -> None:
     """Tomorrow's (or --date's) booked appointments, riskiest first, for the front desk."""
     engine, _, last = _context(as_of)
-    day = _date(day_text, "--date") or last + timedelta(days=1)
+    day = parse_day(day_text, "--date") or last + timedelta(days=1)
     risks = score_upcoming(engine, as_of=last, location_id=location, day=day)
     if as_json:
         _emit_json([r.model_dump(mode="json") for r in risks])

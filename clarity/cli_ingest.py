@@ -19,7 +19,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from clarity.cli_common import open_engine, settings
+from clarity.cli_common import fail, open_engine, settings
 from store.ingest import IngestError, IngestResult, LayoutError, get_run, show_rejects
 from store.ingest.fhir import ingest_fhir
 from store.ingest.formats import FORMATS
@@ -27,15 +27,9 @@ from store.ingest.loader import ingest_csv
 from store.ingest.presets import available_presets
 
 console = Console()
-errors = Console(stderr=True)
 PROGRESS_BYTES = 512 * 1024  # files above ~5,000 rows get a progress bar
 
 TARGET_HELP = f"What the file holds: {', '.join(FORMATS)}, or fhir."
-
-
-def _fail(message: str, code: int = 2) -> None:
-    errors.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
-    raise typer.Exit(code)
 
 
 def _print_summary(result: IngestResult) -> None:
@@ -101,7 +95,7 @@ def _show_rejects(run_id: int, as_json: bool) -> None:
     engine = open_engine()
     run = get_run(engine, run_id)
     if run is None:
-        _fail(f"no ingest run {run_id}")
+        fail(f"no ingest run {run_id}")
         return
     rows = show_rejects(engine, run_id)
     if as_json:
@@ -147,7 +141,7 @@ def ingest(
             console.print(f"[bold]{name}[/] ({found.format}): {found.description}")
         return
     if target is None or path is None:
-        _fail("usage: clarity ingest <table|fhir> PATH [--preset NAME] (see --help)")
+        fail("usage: clarity ingest <table|fhir> PATH [--preset NAME] (see --help)")
         return
     current = settings()
     engine = open_engine(current)
@@ -174,12 +168,12 @@ def ingest(
                 timezone=current.default_timezone,
             )
     except (LayoutError, KeyError) as exc:
-        _fail(str(exc.args[0]) if exc.args else str(exc))
+        fail(str(exc.args[0]) if exc.args else str(exc))
         return
     except IngestError as exc:
         if as_json:
             sys.stdout.write(json.dumps(exc.result.to_dict(), default=str, indent=2) + "\n")
-        _fail(f"{exc} (run {exc.result.run_id} marked failed; run the same command to resume)", 1)
+        fail(f"{exc} (run {exc.result.run_id} marked failed; run the same command to resume)", 1)
         return
     if as_json:
         sys.stdout.write(json.dumps(result.to_dict(), default=str, indent=2) + "\n")

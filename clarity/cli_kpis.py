@@ -8,23 +8,19 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, date, datetime
-from typing import NoReturn
 
 import typer
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy import Engine, func, select
 
-from clarity.cli_common import open_engine
-from store import tables as t
+from clarity.cli_common import fail, scope_errors, store_context
 from tools.facts import Fact
 from tools.findings import compute_findings, persist_findings
-from tools.kpi_base import ScopeError, last_complete_month
+from tools.kpi_base import last_complete_month
 from tools.kpis import kpi_snapshot, provider_pnl
 from tools.scope import Period, Scope
 
 console = Console()
-errors = Console(stderr=True)
 
 LOCATION = typer.Option(None, "--location", help="Location id (default: the whole organization).")
 PERIOD = typer.Option(
@@ -35,41 +31,13 @@ JSON = typer.Option(False, "--json", help="Print JSON for machines instead of a 
 ORG = typer.Option(None, "--org", help="Organization id (default: the first one).")
 
 
-def _fail(message: str) -> NoReturn:
-    errors.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
-    raise typer.Exit(2)
-
-
-def _organization(engine: Engine, org: int | None) -> int:
-    if org is not None:
-        return org
-    with engine.connect() as conn:
-        found = conn.execute(select(func.min(t.organization.c.id))).scalar()
-    if found is None:
-        _fail("the store holds no practice yet; run `clarity demo build` or import data")
-    return int(found)
-
-
-def _as_of(engine: Engine, text: str | None) -> date:
-    if text:
-        try:
-            return date.fromisoformat(text)
-        except ValueError:
-            _fail(f"--as-of must be YYYY-MM-DD, got {text!r}")
-    with engine.connect() as conn:
-        last = conn.execute(select(func.max(t.sale.c.local_date))).scalar()
-    if last is None:
-        _fail("the store holds no sales yet; run `clarity demo build` or import data")
-    return last
-
-
 def _period(text: str | None, as_of: date) -> Period:
     if not text:
         return last_complete_month(as_of)
     try:
         return Period.parse(text, as_of)
     except ValueError as exc:
-        _fail(f"--period: {exc}")
+        fail(f"--period: {exc}")
 
 
 def _show(fact: Fact | None) -> str:
@@ -84,13 +52,10 @@ def kpis(
     as_json: bool = JSON,
 ) -> None:
     """Headline KPIs with the previous period, industry benchmark and portfolio peers."""
-    engine = open_engine()
-    organization = _organization(engine, org)
-    chosen = _period(period, _as_of(engine, as_of))
-    try:
-        snapshot = kpi_snapshot(engine, Scope(organization, location), chosen)
-    except ScopeError as exc:
-        _fail(str(exc))
+    ctx = store_context(org=org, as_of=as_of)
+    chosen = _period(period, ctx.as_of)
+    with scope_errors():
+        snapshot = kpi_snapshot(ctx.engine, Scope(ctx.organization_id, location), chosen)
     if as_json:
         print(json.dumps(snapshot.model_dump(mode="json"), indent=2))
         return
@@ -126,18 +91,15 @@ def findings(
     as_json: bool = JSON,
 ) -> None:
     """Gaps worth attention, with dollars attached, largest first."""
-    engine = open_engine()
-    organization = _organization(engine, org)
-    day = _as_of(engine, as_of)
-    try:
+    ctx = store_context(org=org, as_of=as_of)
+    day = ctx.as_of
+    with scope_errors():
         drafts = compute_findings(
-            engine, organization_id=organization, as_of=day, location_id=location
+            ctx.engine, organization_id=ctx.organization_id, as_of=day, location_id=location
         )
-    except ScopeError as exc:
-        _fail(str(exc))
     new: dict[str, bool] = {}
     if save:
-        for stored in persist_findings(engine, drafts, now=datetime.now(UTC)):
+        for stored in persist_findings(ctx.engine, drafts, now=datetime.now(UTC)):
             new[stored.draft.fingerprint()] = stored.is_new
     if as_json:
         print(json.dumps([d.model_dump(mode="json") for d in drafts], indent=2))
@@ -163,13 +125,10 @@ def provider_pnl_command(
     as_json: bool = JSON,
 ) -> None:
     """Provider P&L: production − compensation (prorated payroll) − cost of goods."""
-    engine = open_engine()
-    organization = _organization(engine, org)
-    chosen = _period(period, _as_of(engine, as_of))
-    try:
-        rows = provider_pnl(engine, Scope(organization, location), chosen)
-    except ScopeError as exc:
-        _fail(str(exc))
+    ctx = store_context(org=org, as_of=as_of)
+    chosen = _period(period, ctx.as_of)
+    with scope_errors():
+        rows = provider_pnl(ctx.engine, Scope(ctx.organization_id, location), chosen)
     if as_json:
         print(json.dumps([r.model_dump(mode="json") for r in rows], indent=2))
         return

@@ -41,7 +41,7 @@ import numpy as np
 from sqlalchemy import Engine, func, select
 
 from store import tables as t
-from tools.facts import Fact, FindingDraft, Unit
+from tools.facts import FactMaker, FindingDraft, Unit
 from tools.series import MAD_TO_SIGMA, SCORE_CAP, Scores, seasonal_scores
 
 SOURCE = "tools.anomalies"
@@ -705,37 +705,26 @@ def _draft(hit: _Hit, organization_id: int, names: dict[int, str]) -> FindingDra
         "count": "|value − baseline| × average visit value",
         "rate": "|rate − baseline rate| × visits × average visit value",
     }[m.kind]
-    fact_base = f"anomaly.{m.name}.{e.kind}-{e.id}.{hit.frequency}.{period_label}"
+    make = FactMaker(
+        prefix=f"anomaly.{m.name}.{e.kind}-{e.id}.{hit.frequency}.{period_label}",
+        scope=e.scope,
+        source=SOURCE,
+        period_start=hit.start,
+        period_end=hit.end,
+    )
     facts = [
-        Fact(
-            id=f"{fact_base}.value",
-            label=f"{m.label}, {where}, {period_label}",
-            value=round(hit.value, 4),
-            unit=_unit(m),
-            scope=e.scope,
-            period_start=hit.start,
-            period_end=hit.end,
-            source=SOURCE,
+        make("value", f"{m.label}, {where}, {period_label}", round(hit.value, 4), _unit(m)),
+        make(
+            "baseline",
+            f"Usual {m.label.lower()}, {where} ({baseline_used})",
+            round(hit.baseline, 4),
+            _unit(m),
         ),
-        Fact(
-            id=f"{fact_base}.baseline",
-            label=f"Usual {m.label.lower()}, {where} ({baseline_used})",
-            value=round(hit.baseline, 4),
-            unit=_unit(m),
-            scope=e.scope,
-            period_start=hit.start,
-            period_end=hit.end,
-            source=SOURCE,
-        ),
-        Fact(
-            id=f"{fact_base}.dollars",
-            label=f"Dollar impact of the {m.label.lower()} anomaly",
-            value=round(hit.dollars, 2),
-            unit="USD",
-            scope=e.scope,
-            period_start=hit.start,
-            period_end=hit.end,
-            source=SOURCE,
+        make(
+            "dollars",
+            f"Dollar impact of the {m.label.lower()} anomaly",
+            round(hit.dollars, 2),
+            "USD",
         ),
     ]
     adverse = direction == m.adverse

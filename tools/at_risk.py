@@ -38,7 +38,7 @@ from sqlalchemy import Engine, case, func, select
 from store import tables as t
 from store.models import pseudonym
 from tools.clv import Purchases, RepeatPurchaseModel, Summary, summarise
-from tools.facts import Fact
+from tools.facts import Fact, FactMaker
 
 SOURCE = "tools.at_risk"
 NO_INTERVAL_DUE_DAYS = 90
@@ -358,48 +358,36 @@ def _day(value: date | None) -> int:
 
 
 def _facts(row: AtRiskPatient, as_of: date, horizon_days: int) -> list[Fact]:
-    scope = f"patient:{row.pseudonym}"
-    base = f"at_risk.{row.pseudonym}"
-    period_start = as_of - timedelta(days=364)
+    who = row.pseudonym
+    make = FactMaker(
+        prefix=f"at_risk.{who}",
+        scope=f"patient:{who}",
+        source=SOURCE,
+        period_start=as_of - timedelta(days=364),
+        period_end=as_of,
+    )
+    horizon = (as_of, as_of + timedelta(days=horizon_days))
     return [
-        Fact(
-            id=f"{base}.dollars_at_stake",
-            label=f"Dollars at stake, {row.pseudonym}",
-            value=row.dollars_at_stake,
-            unit="USD",
-            scope=scope,
-            period_start=period_start,
-            period_end=as_of,
-            source=SOURCE,
+        make("dollars_at_stake", f"Dollars at stake, {who}", row.dollars_at_stake, "USD"),
+        make(
+            "trailing_12m_value",
+            f"Net spend in the last 12 months, {who}",
+            row.trailing_12m_value,
+            "USD",
         ),
-        Fact(
-            id=f"{base}.trailing_12m_value",
-            label=f"Net spend in the last 12 months, {row.pseudonym}",
-            value=row.trailing_12m_value,
-            unit="USD",
-            scope=scope,
-            period_start=period_start,
-            period_end=as_of,
-            source=SOURCE,
+        make(
+            "p_return",
+            f"Chance of a visit in the next {horizon_days} days, {who}",
+            row.p_return,
+            "percent",
+            period=horizon,
         ),
-        Fact(
-            id=f"{base}.p_return",
-            label=f"Chance of a visit in the next {horizon_days} days, {row.pseudonym}",
-            value=row.p_return,
-            unit="percent",
-            scope=scope,
-            period_start=as_of,
-            period_end=as_of + timedelta(days=horizon_days),
-            source=SOURCE,
-        ),
-        Fact(
-            id=f"{base}.days_overdue",
-            label=f"Days overdue, {row.pseudonym}",
-            value=row.days_overdue,
-            unit="days",
-            scope=scope,
-            period_end=as_of,
-            source=SOURCE,
+        make(
+            "days_overdue",
+            f"Days overdue, {who}",
+            row.days_overdue,
+            "days",
+            period=(None, as_of),
         ),
     ]
 

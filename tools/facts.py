@@ -15,6 +15,7 @@ Units and how values are stored:
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from datetime import date
 from typing import Any, Literal
 
@@ -51,6 +52,42 @@ class Fact(BaseModel):
         if float(value).is_integer():
             return f"{int(value):,}"
         return f"{value:,.1f}"
+
+
+@dataclass(frozen=True)
+class FactMaker:
+    """Makes the facts of one subject: they share an id prefix, a scope, a period and a source.
+
+    `make("p_return", "Chance of a visit, P-1A2B", 0.31, "percent")` is the fact
+    `{prefix}.p_return`; `period=(start, end)` gives one fact its own period.
+    """
+
+    prefix: str
+    scope: str
+    source: str
+    period_start: date | None = None
+    period_end: date | None = None
+
+    def __call__(
+        self,
+        suffix: str,
+        label: str,
+        value: float | int | str | None,
+        unit: Unit,
+        *,
+        period: tuple[date | None, date | None] | None = None,
+    ) -> Fact:
+        start, end = period if period is not None else (self.period_start, self.period_end)
+        return Fact(
+            id=f"{self.prefix}.{suffix}",
+            label=label,
+            value=value,
+            unit=unit,
+            scope=self.scope,
+            period_start=start,
+            period_end=end,
+            source=self.source,
+        )
 
 
 class FactSet(BaseModel):

@@ -26,7 +26,7 @@ from sqlalchemy import Engine, select
 
 from store import tables as t
 from store.models import pseudonym
-from tools.facts import Fact
+from tools.facts import Fact, FactMaker
 
 SOURCE = "tools.no_show_risk"
 TRAINING_DAYS = 365
@@ -271,12 +271,19 @@ def score_upcoming(
         reasons = _reasons(rows, int(i))
         pid = int(rows.patient[i])
         loss = p * float(rows.price[i])
-        scope = f"patient:{pseudonym(pid)}"
+        who, day_i = pseudonym(pid), rows.day[i]
+        make = FactMaker(
+            prefix=f"no_show_risk.appointment-{rows.id[i]}",
+            scope=f"patient:{who}",
+            source=SOURCE,
+            period_start=day_i,
+            period_end=day_i,
+        )
         found.append(
             NoShowRisk(
                 appointment_id=int(rows.id[i]),
                 patient_id=pid,
-                pseudonym=pseudonym(pid),
+                pseudonym=who,
                 location_id=int(rows.location[i]),
                 provider_id=rows.provider[i],
                 service=rows.service[i],
@@ -288,25 +295,14 @@ def score_upcoming(
                 reasons=reasons,
                 method=method,
                 facts=[
-                    Fact(
-                        id=f"no_show_risk.appointment-{rows.id[i]}.p",
-                        label=f"No-show risk, {pseudonym(pid)} on {rows.day[i].isoformat()}",
-                        value=round(p, 4),
-                        unit="percent",
-                        scope=scope,
-                        period_start=rows.day[i],
-                        period_end=rows.day[i],
-                        source=SOURCE,
+                    make(
+                        "p", f"No-show risk, {who} on {day_i.isoformat()}", round(p, 4), "percent"
                     ),
-                    Fact(
-                        id=f"no_show_risk.appointment-{rows.id[i]}.expected_loss",
-                        label=f"Expected loss from a no-show, {pseudonym(pid)}",
-                        value=round(loss, 2),
-                        unit="USD",
-                        scope=scope,
-                        period_start=rows.day[i],
-                        period_end=rows.day[i],
-                        source=SOURCE,
+                    make(
+                        "expected_loss",
+                        f"Expected loss from a no-show, {who}",
+                        round(loss, 2),
+                        "USD",
                     ),
                 ],
             )
