@@ -456,8 +456,9 @@ def ids_in(
         )
         found.update((r[0], r[1]) for r in rows.fetchall())
         return found
-    for i in range(0, len(ids), 30000):
-        chunk = ids[i : i + 30000]
+    per = _sqlite_max_parameters(conn) - 1  # one `?` is the source
+    for i in range(0, len(ids), per):
+        chunk = ids[i : i + per]
         marks = ",".join("?" * len(chunk))
         rows = conn.exec_driver_sql(
             f'SELECT "{key}", "{value}" FROM "{table}" WHERE source = ? AND "{key}" IN ({marks})',
@@ -503,8 +504,9 @@ def existing_raw(
         for row in result.fetchall():
             found[row[0]] = tuple(row[1:])
         return found
-    for i in range(0, len(ids), 30000):
-        chunk = ids[i : i + 30000]
+    per = _sqlite_max_parameters(conn) - 1  # one `?` is the source
+    for i in range(0, len(ids), per):
+        chunk = ids[i : i + per]
         marks = ",".join("?" * len(chunk))
         result = conn.exec_driver_sql(
             f'SELECT external_id, {quoted} FROM "{table.name}" '

@@ -266,7 +266,8 @@ def test_rows_beyond_one_statement_parameter_limit_all_land(
     if catalog.dialect.name != "sqlite":
         pytest.skip("the bound-parameter limit is SQLite's; PostgreSQL loads by COPY")
     # With at most 100 parameters a statement, an appointment row (17 columns) goes 5 to a
-    # statement: 23 rows take 5 statements, the last with 3 rows.
+    # statement (150 rows: 30 statements), and the re-import's lookup of 150 stored keys
+    # takes two queries (99 keys + the source, then 51).
     catalog.dispose()
     event.listen(
         catalog,
@@ -274,13 +275,17 @@ def test_rows_beyond_one_statement_parameter_limit_all_land(
         lambda dbapi, _record: dbapi.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 100),
     )
     header = "external_id,start_at,status,patient_external_id,location_external_id\n"
-    body = "".join(f"E{i:02d},2026-03-{i:02d} 09:00,completed,PT2,L2\n" for i in range(1, 24))
+    body = "".join(
+        f"E{i:03d},2026-03-{i % 28 + 1:02d} 09:00,completed,PT2,L2\n" for i in range(150)
+    )
     path = write(tmp_path, "e.csv", header + body)
     result = ingest_csv(catalog, "appointments", path, now=NOW)
-    assert (result.inserted, result.rejected) == (23, 0)
+    assert (result.inserted, result.rejected) == (150, 0)
     stored = rows(catalog, t.appointment)
-    # 09:00 in New York in March before the 8th is EST (UTC−5), from the 8th EDT (UTC−4)
-    assert [r["start_at"].hour for r in stored] == [14] * 7 + [13] * 16
-    assert [r["local_date"] for r in stored] == [date(2026, 3, i) for i in range(1, 24)]
+    assert [r["local_date"] for r in stored] == [date(2026, 3, i % 28 + 1) for i in range(150)]
+    # 09:00 in New York is 14:00 UTC before 8 March (EST), 13:00 from then on (EDT)
+    assert [r["start_at"].hour for r in stored] == [
+        14 if i % 28 + 1 < 8 else 13 for i in range(150)
+    ]
     again = ingest_csv(catalog, "appointments", path, now=NOW)
-    assert (again.inserted, again.unchanged) == (0, 23)
+    assert (again.inserted, again.updated, again.unchanged) == (0, 0, 150)
