@@ -36,7 +36,9 @@ def _print_summary(result: IngestResult) -> None:
     title = f"{result.kind} from {Path(result.path).name}"
     if result.dry_run:
         title += " (dry run: nothing was saved)"
-    table = Table(title=title, show_edge=False, show_header=False)
+    # The title as its own line: a table title wraps to the (narrow) table's width.
+    console.print(f"[bold]{title}[/]", highlight=False)
+    table = Table(show_edge=False, show_header=False)
     table.add_column("what")
     table.add_column("rows", justify="right")
     for label, value in (

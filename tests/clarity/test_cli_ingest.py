@@ -28,8 +28,12 @@ def test_ingest_summary_json_and_show_rejects(tmp_path: Path) -> None:
     shown = run(["ingest", "--show-rejects", str(summary["run_id"])], tmp_path)
     assert shown.returncode == 0
     assert "unknown patient 'P404'" in shown.stdout and "appts.csv" in shown.stdout
-    human = run(["ingest", "appointments", "appts.csv", "--location", "Austin"], tmp_path)
+    # A long file name: the summary's title stays on one line above the (narrower) table.
+    long_name = "appointments-export-2026-11-25.csv"
+    (tmp_path / long_name).write_text((tmp_path / "appts.csv").read_text())
+    human = run(["ingest", "appointments", long_name, "--location", "Austin"], tmp_path)
     assert "unchanged" in human.stdout and "rejected: unknown_patient" in human.stdout
+    assert human.stdout.splitlines()[0].strip() == f"appointments from {long_name}"
 
 
 def test_wrong_layout_is_one_clear_line(tmp_path: Path) -> None:
