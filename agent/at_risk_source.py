@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import Engine
 
 from agent.state import CallCandidate
-from tools.facts import Fact
+from tools.facts import Fact, FactMaker
 from tools.scope import Period, Scope
 
 FALLBACK_QUIET_DAYS = 120
@@ -97,25 +97,20 @@ def _from_lapsing_vips(
     everyone = lapsing_vips(engine, scope, period, quiet_days=FALLBACK_QUIET_DAYS)
     everyone.sort(key=lambda v: (-v.revenue_12m, v.patient_id))
     for vip in everyone[:POOL]:
-        subject = f"patient:{vip.patient}"
-        value = Fact(
-            id=f"vip.{vip.patient}.revenue_12m",
-            label="12-month spend",
-            value=round(vip.revenue_12m, 2),
-            unit="USD",
-            scope=subject,
+        make = FactMaker(
+            prefix=f"vip.{vip.patient}",
+            scope=f"patient:{vip.patient}",
+            source="tools.vip.lapsing_vips",
             period_start=as_of - timedelta(days=364),
             period_end=as_of,
-            source="tools.vip.lapsing_vips",
         )
-        quiet = Fact(
-            id=f"vip.{vip.patient}.days_since_visit",
-            label="Days since last visit",
-            value=vip.days_since_visit,
-            unit="days",
-            scope=subject,
-            period_end=as_of,
-            source="tools.vip.lapsing_vips",
+        value = make("revenue_12m", "12-month spend", round(vip.revenue_12m, 2), "USD")
+        quiet = make(
+            "days_since_visit",
+            "Days since last visit",
+            vip.days_since_visit,
+            "days",
+            period=(None, as_of),
         )
         facts += [value, quiet]
         candidates.append(

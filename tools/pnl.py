@@ -15,13 +15,11 @@ Definitions (period = inclusive local dates):
 
 from __future__ import annotations
 
-from typing import Any
-
 from pydantic import BaseModel, Field
 from sqlalchemy import Connection, Engine, case, func, select
 
 from store import tables as t
-from tools.facts import Fact
+from tools.facts import Fact, FactMaker
 from tools.kpi_base import KpiValue, Resolved, cents_to_usd, fact_id, make_kpi, ratio, resolve
 from tools.scope import Period, Scope
 from tools.sqlfn import as_float, day_diff
@@ -126,30 +124,18 @@ def provider_pnl(engine: Engine, scope: Scope, period: Period) -> list[ProviderP
         name = f"{row.first_name} {row.last_name}"
         label = f"{name}, {period.label()}"
 
-        def fact(
-            suffix: str,
-            title: str,
-            value: float | None,
-            unit: Any = "USD",
-            key: str = key,
-            label: str = label,
-        ) -> Fact:
-            return Fact(
-                id=fact_id("provider_pnl", key, period, suffix),
-                label=f"{title}, {label}",
-                value=value,
-                unit=unit,
-                scope=key,
-                period_start=period.start,
-                period_end=period.end,
-                source=f"{SOURCE}.provider_pnl",
-            )
-
+        make = FactMaker(
+            prefix=fact_id("provider_pnl", key, period),
+            scope=key,
+            source=f"{SOURCE}.provider_pnl",
+            period_start=period.start,
+            period_end=period.end,
+        )
         facts = [
-            fact("production", "Production", production),
-            fact("compensation", "Compensation (prorated payroll)", compensation),
-            fact("cost_of_goods", "Cost of goods", cost),
-            fact("profit", "Profit after compensation and cost of goods", profit),
+            make("production", f"Production, {label}", production, "USD"),
+            make("compensation", f"Compensation (prorated payroll), {label}", compensation, "USD"),
+            make("cost_of_goods", f"Cost of goods, {label}", cost, "USD"),
+            make("profit", f"Profit after compensation and cost of goods, {label}", profit, "USD"),
             Fact(
                 id=fact_id("comp_to_production", key, period),
                 label=f"Comp-to-production ratio, {label}",
