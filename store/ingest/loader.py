@@ -438,34 +438,40 @@ class Upserter:
             cursor.execute(f'TRUNCATE "{self.temp}"')
 
 
-def ids_in(
-    conn: Connection, table: str, key: str, value: str, source: str, ids: list[str]
-) -> dict[str, Any]:
-    """`{key: value}` of rows of `source` whose `key` is in `ids`, with a plain driver query.
+def _rows_by_key(
+    conn: Connection, table: str, key: str, columns: list[str], source: str, ids: list[str]
+) -> Iterator[Any]:
+    """Rows `(key, *columns)` of `source` in `table` whose `key` is in `ids`, as the driver
+    returns them.
 
-    Used on every batch: a driver-level `IN (?, …)` (SQLite) or `= ANY(%s)` (PostgreSQL)
-    avoids compiling a 5,000-parameter SQLAlchemy expression per batch.
+    Used on every batch: a driver-level `= ANY(%s)` (PostgreSQL) or `IN (?, …)` sized to
+    SQLite's parameter limit avoids compiling a 5,000-parameter SQLAlchemy expression per
+    batch and a typed round trip per value.
     """
-    found: dict[str, Any] = {}
     if not ids:
-        return found
+        return
+    selected = ", ".join(f'"{c}"' for c in (key, *columns))
     if conn.dialect.name == "postgresql":
-        rows = conn.exec_driver_sql(
-            f'SELECT "{key}", "{value}" FROM "{table}" WHERE source = %s AND "{key}" = ANY(%s)',
+        yield from conn.exec_driver_sql(
+            f'SELECT {selected} FROM "{table}" WHERE source = %s AND "{key}" = ANY(%s)',
             (source, ids),
-        )
-        found.update((r[0], r[1]) for r in rows.fetchall())
-        return found
+        ).fetchall()
+        return
     per = _sqlite_max_parameters(conn) - 1  # one `?` is the source
     for i in range(0, len(ids), per):
         chunk = ids[i : i + per]
         marks = ",".join("?" * len(chunk))
-        rows = conn.exec_driver_sql(
-            f'SELECT "{key}", "{value}" FROM "{table}" WHERE source = ? AND "{key}" IN ({marks})',
+        yield from conn.exec_driver_sql(
+            f'SELECT {selected} FROM "{table}" WHERE source = ? AND "{key}" IN ({marks})',
             (source, *chunk),
-        )
-        found.update((r[0], r[1]) for r in rows.fetchall())
-    return found
+        ).fetchall()
+
+
+def ids_in(
+    conn: Connection, table: str, key: str, value: str, source: str, ids: list[str]
+) -> dict[str, Any]:
+    """`{key: value}` of rows of `source` whose `key` is in `ids`."""
+    return {row[0]: row[1] for row in _rows_by_key(conn, table, key, [value], source, ids)}
 
 
 def existing_rows(
@@ -487,35 +493,10 @@ def existing_rows(
 def existing_raw(
     conn: Connection, table: Table, source: str, ids: list[str], columns: list[str]
 ) -> dict[str, tuple[Any, ...]]:
-    """Stored values (as the driver returns them) of `columns`, by external id.
-
-    A plain driver query: comparing a re-imported batch with what is stored must not cost a
-    typed SQLAlchemy round trip per value."""
-    if not ids:
-        return {}
-    quoted = ", ".join(f'"{c}"' for c in columns)
-    found: dict[str, tuple[Any, ...]] = {}
-    if conn.dialect.name == "postgresql":
-        result = conn.exec_driver_sql(
-            f'SELECT external_id, {quoted} FROM "{table.name}" '
-            "WHERE source = %s AND external_id = ANY(%s)",
-            (source, ids),
-        )
-        for row in result.fetchall():
-            found[row[0]] = tuple(row[1:])
-        return found
-    per = _sqlite_max_parameters(conn) - 1  # one `?` is the source
-    for i in range(0, len(ids), per):
-        chunk = ids[i : i + per]
-        marks = ",".join("?" * len(chunk))
-        result = conn.exec_driver_sql(
-            f'SELECT external_id, {quoted} FROM "{table.name}" '
-            f"WHERE source = ? AND external_id IN ({marks})",
-            (source, *chunk),
-        )
-        for row in result.fetchall():
-            found[row[0]] = tuple(row[1:])
-    return found
+    """Stored values (as the driver returns them) of `columns`, by external id: comparing a
+    re-imported batch with what is stored must not cost a typed round trip per value."""
+    rows = _rows_by_key(conn, table.name, "external_id", columns, source, ids)
+    return {row[0]: tuple(row[1:]) for row in rows}
 
 
 @dataclass
