@@ -44,7 +44,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from store import tables as t
 from tools.benchmarks import benchmark_value, load_benchmarks
-from tools.facts import Fact, FindingDraft, Unit
+from tools.facts import Fact, FactMaker, FindingDraft, Unit
 from tools.kpi_base import GroupBy, Resolved, fact_id, resolve
 from tools.marketing import new_patient_counts, spend_counts
 from tools.operations import attendance_counts, capacity_counts, rebooking_counts, revenue_counts
@@ -79,16 +79,14 @@ def _months_before(first_of_month: date, months: int) -> date:
 def _fact(
     kind: str, scope: str, period: Period, suffix: str, label: str, value: Any, unit: Unit
 ) -> Fact:
-    return Fact(
-        id=fact_id(kind, scope, period, suffix),
-        label=label,
-        value=value,
-        unit=unit,
+    make = FactMaker(
+        prefix=fact_id(kind, scope, period),
         scope=scope,
+        source=SOURCE,
         period_start=period.start,
         period_end=period.end,
-        source=SOURCE,
     )
+    return make(suffix, label, value, unit)
 
 
 class _Context:

@@ -16,7 +16,7 @@ from sqlalchemy import Connection, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from store import tables as t
-from tools.facts import Fact, Unit
+from tools.facts import Fact, FactMaker, Unit
 from tools.scope import Period, Scope
 
 GroupBy = Literal["location", "provider"]
@@ -160,23 +160,19 @@ def make_kpi(
             source=source,
         )
     ]
+    make = FactMaker(
+        prefix=facts[0].id,
+        scope=key,
+        source=source,
+        period_start=period.start,
+        period_end=period.end,
+    )
     for suffix, label, amount, amount_unit in (
         ("numerator", numerator_label, numerator, numerator_unit),
         ("denominator", denominator_label, denominator, denominator_unit),
     ):
         if label is not None:
-            facts.append(
-                Fact(
-                    id=fact_id(kpi, key, period, suffix),
-                    label=f"{label}, {label_suffix}",
-                    value=amount,
-                    unit=amount_unit,
-                    scope=key,
-                    period_start=period.start,
-                    period_end=period.end,
-                    source=source,
-                )
-            )
+            facts.append(make(suffix, f"{label}, {label_suffix}", amount, amount_unit))
     return KpiValue(
         kpi=kpi,
         label=title,
