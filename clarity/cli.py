@@ -1,4 +1,9 @@
-"""The `clarity` command: the composition root that wires settings, store, tools and agents."""
+"""The `clarity` command: the composition root that wires settings, store, tools and agents.
+
+Starting must stay cheap (`clarity --help` within 1.6× of importing Typer and SQLAlchemy, see
+bench/cli_start.py): the command modules import the store, the tools and the agents inside the
+functions that use them, never at module level.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +13,6 @@ import typer
 from rich.console import Console
 
 from clarity import cli_brief, cli_db, cli_demo, cli_detectors, cli_ingest, cli_kpis
-from clarity.settings import SettingsError
-from store.demo import DemoExistsError
 
 app = typer.Typer(
     name="clarity",
@@ -27,11 +30,28 @@ app.command("brief")(cli_brief.brief)
 _errors = Console(stderr=True)
 
 
+def _is_user_error(exc: Exception) -> bool:
+    """Errors whose message is meant for the user as it is (bad settings, an unreachable
+    database, a demo already built). Their modules are loaded only when they could have raised."""
+    kinds: list[type[Exception]] = []
+    if "clarity.settings" in sys.modules:
+        from clarity.settings import SettingsError  # store.db's DatabaseUnreachableError too
+
+        kinds.append(SettingsError)
+    if "store.demo" in sys.modules:
+        from store.demo import DemoExistsError
+
+        kinds.append(DemoExistsError)
+    return isinstance(exc, tuple(kinds))
+
+
 def main() -> None:
     """Entry point: known errors become one clear line and exit code 2, never a traceback."""
     try:
         app()
-    except (SettingsError, DemoExistsError) as exc:
+    except Exception as exc:
+        if not _is_user_error(exc):
+            raise
         _errors.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
         sys.exit(2)
 

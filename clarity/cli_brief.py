@@ -1,20 +1,27 @@
-"""`clarity brief`: write (and optionally deliver) the daily briefing for a scope and day."""
+"""`clarity brief`: write (and optionally deliver) the daily briefing for a scope and day.
+
+The scope and day are checked with `store.scope.resolve_scope` before anything runs: an unknown
+location, a store with several organizations and no `--location`, or a `--date` after the last
+day with data exits 2 and stores nothing. The briefing graph (LangGraph, matplotlib) loads only
+when a briefing is written.
+"""
 
 from __future__ import annotations
 
 import json
 from datetime import date
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
-from sqlalchemy import Engine
 
-from agent.briefing import BriefingResult
-from agent.render import html_with_data_uris, resolve_identities
-from agent.runner import BriefingInputError
-from agent.runner import brief as run_brief
-from clarity.cli_common import open_engine, settings
+from clarity.cli_common import fail, open_engine, settings
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from agent.briefing import BriefingResult
 
 _status = Console(stderr=True)
 
@@ -32,6 +39,8 @@ class Format(StrEnum):
 
 def render_output(engine: Engine, result: BriefingResult, fmt: Format) -> str:
     """The briefing in the asked format; names resolved from the store except in Slack."""
+    from agent.render import html_with_data_uris, resolve_identities
+
     rendered = result.rendered
     if fmt is Format.html:
         return resolve_identities(
@@ -86,12 +95,27 @@ def brief(
     if writer is Writer.llm and not current.llm_configured:
         _status.print("[yellow]no model configured (CLARITY_LLM_MODEL): using the template[/]")
     engine = open_engine(current)
+    from store.scope import ScopeError, SeveralOrganizationsError, resolve_scope
+
+    try:
+        scope = resolve_scope(engine, location=location, as_of=for_date)
+    except SeveralOrganizationsError as exc:
+        listed = ", ".join(f"{oid} ({name})" for oid, name in exc.organizations)
+        fail(
+            f"the store holds {len(exc.organizations)} organizations: {listed}; pass --location "
+            "(an organization-wide briefing needs a store with one organization for now)"
+        )
+    except ScopeError as exc:
+        fail(str(exc))
+    from agent.runner import BriefingInputError
+    from agent.runner import brief as run_brief
+
     try:
         result = run_brief(
             engine,
             current,
             location_id=location,
-            for_date=for_date,
+            for_date=scope.as_of,
             writer=writer.value,
             deliver=deliver,
         )

@@ -6,7 +6,6 @@ import typer
 from rich.console import Console
 
 from clarity.cli_common import open_engine
-from store.migrate import current_revision, head_revision
 
 app = typer.Typer(help="Database schema: apply migrations, show the current revision.")
 console = Console()
@@ -15,6 +14,8 @@ console = Console()
 @app.command("upgrade")
 def db_upgrade() -> None:
     """Apply every pending migration (safe to run again)."""
+    from store.migrate import current_revision
+
     engine = open_engine()
     console.print(f"database at revision [bold]{current_revision(engine)}[/] (head)")
 
@@ -22,5 +23,7 @@ def db_upgrade() -> None:
 @app.command("current")
 def db_current() -> None:
     """Show the applied revision and the newest available one."""
+    from store.migrate import current_revision, head_revision
+
     engine = open_engine(migrate=False)
     console.print(f"applied: {current_revision(engine) or 'none'}; head: {head_revision()}")

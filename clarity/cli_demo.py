@@ -1,36 +1,49 @@
-"""`clarity demo`: build the demo practice and show what Clarity does with it."""
+"""`clarity demo`: build the demo practice and show what Clarity does with it.
+
+The generator (`store.demo`) and the briefing graph load inside the commands, so `clarity
+--help` does not pay for them.
+"""
 
 from __future__ import annotations
 
 from datetime import date
 from time import perf_counter
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
-from rich.markdown import Markdown
-from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
-from sqlalchemy import Engine, func, select
 
-from agent.render import resolve_identities
-from agent.runner import brief, resolve_scope
-from agent.subscriptions import ensure_owner_subscription
 from clarity.cli_brief import summary_line
-from clarity.cli_common import dollars, open_engine, settings
-from store import models as m
-from store.demo import DEFAULT_AS_OF, DemoConfig, build_demo, write_manifest
-from store.summary import practice_summary
+from clarity.cli_common import dollars, fail, open_engine, settings
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from store.demo import DemoConfig
+
+# store.demo.DEFAULT_AS_OF, written out so that the help does not import the generator
+# (tests/clarity/test_cli_scope.py checks they agree).
+DEMO_AS_OF = "2026-11-24"
 
 app = typer.Typer(help="The demo practice: build it, brief on it, serve it.")
 console = Console()
 
 
 def _has_practice(engine: Engine) -> bool:
+    from sqlalchemy import func, select
+
+    from store import models as m
+
     with engine.connect() as conn:
         return bool(conn.execute(select(func.count()).select_from(m.Organization)).scalar())
 
 
 def _build(engine: Engine, config: DemoConfig, replace: bool) -> None:
+    from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+
+    from store.demo import build_demo, write_manifest
+
     started = perf_counter()
     with Progress(
         TextColumn("[bold]{task.description:<14}"),
@@ -59,6 +72,8 @@ def _build(engine: Engine, config: DemoConfig, replace: bool) -> None:
 
 
 def print_summary(engine: Engine) -> None:
+    from store.summary import practice_summary
+
     summary = practice_summary(engine)
     console.rule(f"[bold]{summary.organization or 'Practice'}")
     locations = Table(title="Locations", show_edge=False)
@@ -84,11 +99,22 @@ def print_summary(engine: Engine) -> None:
 def show_briefing(engine: Engine) -> None:
     """Brief the owner on the whole practice for the last day with data, deliver it to the
     outbox (the demo owner's subscription) and show it as Markdown."""
+    from rich.markdown import Markdown
+
+    from agent.render import resolve_identities
+    from agent.runner import brief
+    from agent.subscriptions import ensure_owner_subscription
+    from store.scope import ScopeError, resolve_scope
+
     current = settings()
-    organization_id, _ = resolve_scope(engine, None)
+    try:
+        scope = resolve_scope(engine)
+    except ScopeError as exc:
+        fail(str(exc))
+    organization_id = scope.organization_id
     ensure_owner_subscription(engine, organization_id, scope=f"org:{organization_id}")
     try:
-        result = brief(engine, current, location_id=None, for_date=None, deliver=True)
+        result = brief(engine, current, location_id=None, for_date=scope.as_of, deliver=True)
     except Exception as exc:  # the demo must end cleanly; the error is shown, not hidden
         console.print(f"[bold red]briefing failed:[/] {type(exc).__name__}: {exc}")
         raise typer.Exit(1) from None
@@ -105,13 +131,17 @@ def show_briefing(engine: Engine) -> None:
 @app.callback(invoke_without_command=True)
 def demo(
     ctx: typer.Context,
-    no_serve: bool = typer.Option(False, "--no-serve", help="Do everything but serve the app."),
+    no_serve: bool = typer.Option(
+        False, "--no-serve", help="Accepted for later: there is no web app to serve yet."
+    ),
     seed: int = typer.Option(7, help="Random seed of the demo practice (used when building)."),
     rebuild: bool = typer.Option(False, "--rebuild", help="Rebuild the demo data from scratch."),
 ) -> None:
     """Build the demo practice if missing, then show what Clarity makes of it."""
     if ctx.invoked_subcommand is not None:
         return
+    from store.demo import DemoConfig
+
     engine = open_engine()
     if rebuild or not _has_practice(engine):
         _build(engine, DemoConfig(seed=seed), replace=rebuild)
@@ -128,11 +158,13 @@ def demo_build(
     seed: int = typer.Option(7, help="Random seed; the same seed gives the same data."),
     patients: int = typer.Option(15_000, min=200, help="Number of patients to generate."),
     as_of: str = typer.Option(
-        DEFAULT_AS_OF.isoformat(), help="Last day of data (YYYY-MM-DD); later bookings follow."
+        DEMO_AS_OF, help="Last day of data (YYYY-MM-DD); later bookings follow."
     ),
     replace: bool = typer.Option(False, "--replace", help="Replace a practice already present."),
 ) -> None:
     """Generate the demo practice into the configured database."""
+    from store.demo import DemoConfig
+
     try:
         last_day = date.fromisoformat(as_of)
     except ValueError:

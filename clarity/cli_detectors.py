@@ -2,33 +2,36 @@
 
 Patient names appear only in these tables (the practice's own staff reading their own data);
 JSON output and everything logged identify patients by pseudonym (`P-<id>`).
+
+Scope comes from `store.scope` (through `store_context`): `--org` when the store holds several
+organizations, an unknown `--location` exits 2, and an `--as-of` after the last day with data is
+refused except by `forecast`. The detectors (scikit-learn, scipy, numpy) load inside each command.
 """
 
 from __future__ import annotations
 
 import json
 import sys
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy import Engine, select
 
-from clarity.cli_common import fail, parse_day, store_context
-from store import tables as t
-from tools.anomalies import detect_anomalies
-from tools.at_risk import at_risk_patients
-from tools.forecast import backtest, revenue_forecast
-from tools.no_show_risk import score_upcoming
-from tools.series import SeriesError, detect_series, read_series_csv
+from clarity.cli_common import StoreContext, fail, parse_day, store_context
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 console = Console()
 
 LOCATION = typer.Option(None, "--location", help="Only this location id.")
 AS_OF = typer.Option(None, "--as-of", help="YYYY-MM-DD; default: the last day with data.")
+ORG = typer.Option(
+    None, "--org", help="Organization id (needed when the store holds several organizations)."
+)
 JSON = typer.Option(False, "--json", help="Machine-readable output.")
 
 
@@ -39,9 +42,10 @@ def register(app: typer.Typer) -> None:
     app.command("forecast")(forecast)
 
 
-def _context(as_of: str | None) -> tuple[Engine, int, date]:
-    ctx = store_context(as_of=as_of)
-    return ctx.engine, ctx.organization_id, ctx.as_of
+def _context(
+    org: int | None, location: int | None, as_of: str | None, *, forecast: bool = False
+) -> StoreContext:
+    return store_context(org=org, location=location, as_of=as_of, allow_after_last_day=forecast)
 
 
 def _emit_json(payload: Any) -> None:
@@ -51,6 +55,7 @@ def _emit_json(payload: Any) -> None:
 def anomalies(
     location: int | None = LOCATION,
     as_of: str | None = AS_OF,
+    org: int | None = ORG,
     series: Path | None = typer.Option(
         None, "--series", help="Score any `timestamp,value` CSV instead of the practice data."
     ),
@@ -58,6 +63,8 @@ def anomalies(
 ) -> None:
     """Anomalies vs each series' own same-weekday baseline (or in a CSV series)."""
     if series is not None:
+        from tools.series import SeriesError, detect_series, read_series_csv
+
         try:
             stamps, values = read_series_csv(series)
         except SeriesError as exc:
@@ -73,8 +80,13 @@ def anomalies(
             table.add_row(a.timestamp, f"{a.value:,.2f}", f"{a.baseline:,.2f}", f"{a.score:+.1f}")
         console.print(table if found else "no anomalous points")
         return
-    engine, org, day = _context(as_of)
-    drafts = detect_anomalies(engine, organization_id=org, as_of=day, location_id=location)
+    from tools.anomalies import detect_anomalies
+
+    ctx = _context(org, location, as_of)
+    day = ctx.as_of
+    drafts = detect_anomalies(
+        ctx.engine, organization_id=ctx.organization_id, as_of=day, location_id=location
+    )
     if as_json:
         _emit_json([d.model_dump(mode="json") for d in drafts])
         return
@@ -90,6 +102,10 @@ def anomalies(
 
 
 def _names(engine: Engine, ids: list[int]) -> dict[int, str]:
+    from sqlalchemy import select
+
+    from store import tables as t
+
     if not ids:
         return {}
     with engine.connect() as conn:
@@ -106,14 +122,18 @@ def at_risk(
     as_of: str | None = AS_OF,
     horizon_days: int = typer.Option(90, "--horizon-days", min=7, max=730),
     limit: int | None = typer.Option(25, "--limit", min=1, help="How many patients to list."),
+    org: int | None = ORG,
     as_json: bool = JSON,
 ) -> None:
     """Patients overdue or drifting away, most dollars at stake first."""
-    engine, org, day = _context(as_of)
+    from tools.at_risk import at_risk_patients
+
+    ctx = _context(org, location, as_of)
+    engine, day = ctx.engine, ctx.as_of
     rows = at_risk_patients(
         engine,
         as_of=day,
-        organization_id=org,
+        organization_id=ctx.organization_id,
         location_id=location,
         horizon_days=horizon_days,
         limit=limit,
@@ -151,12 +171,22 @@ def no_show_risk(
     location: int | None = LOCATION,
     day_text: str | None = typer.Option(None, "--date", help="Day to check (default: tomorrow)."),
     as_of: str | None = AS_OF,
+    org: int | None = ORG,
     as_json: bool = JSON,
 ) -> None:
     """Tomorrow's (or --date's) booked appointments, riskiest first, for the front desk."""
-    engine, _, last = _context(as_of)
-    day = parse_day(day_text, "--date") or last + timedelta(days=1)
-    risks = score_upcoming(engine, as_of=last, location_id=location, day=day)
+    from tools.no_show_risk import score_upcoming
+
+    chosen = parse_day(day_text, "--date")
+    ctx = _context(org, location, as_of)
+    engine, last = ctx.engine, ctx.as_of
+    day = chosen or last + timedelta(days=1)
+    # score_upcoming has no organization filter: keep the scope's locations only.
+    risks = [
+        r
+        for r in score_upcoming(engine, as_of=last, location_id=location, day=day)
+        if r.location_id in ctx.location_ids
+    ]
     if as_json:
         _emit_json([r.model_dump(mode="json") for r in risks])
         return
@@ -185,10 +215,14 @@ def forecast(
     show_backtest: bool = typer.Option(
         False, "--backtest", help="Also back-test the last 6 months vs a trailing average."
     ),
+    org_id: int | None = ORG,
     as_json: bool = JSON,
 ) -> None:
     """Net revenue expected in the next 30/60/90 days, from cycles and bookings."""
-    engine, org, day = _context(as_of)
+    from tools.forecast import backtest, revenue_forecast
+
+    ctx = _context(org_id, location, as_of, forecast=True)
+    engine, org, day = ctx.engine, ctx.organization_id, ctx.as_of
     result = revenue_forecast(engine, organization_id=org, as_of=day, location_id=location)
     tested = (
         backtest(engine, organization_id=org, as_of=day, location_id=location)

@@ -5,31 +5,36 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    DownloadColumn,
-    Progress,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
 from rich.table import Table
 
 from clarity.cli_common import fail, open_engine, settings
-from store.ingest import IngestError, IngestResult, LayoutError, get_run, show_rejects
-from store.ingest.fhir import ingest_fhir
-from store.ingest.formats import FORMATS
-from store.ingest.loader import ingest_csv
-from store.ingest.presets import available_presets
+
+if TYPE_CHECKING:
+    from store.ingest import IngestResult
 
 console = Console()
 PROGRESS_BYTES = 512 * 1024  # files above ~5,000 rows get a progress bar
 
-TARGET_HELP = f"What the file holds: {', '.join(FORMATS)}, or fhir."
+# The keys of store.ingest.formats.FORMATS, written out so that `clarity --help` does not import
+# the importers (FHIR models among them); tests/clarity/test_cli_scope.py checks they agree.
+CSV_TARGETS = (
+    "locations",
+    "providers",
+    "patients",
+    "services",
+    "appointments",
+    "sales",
+    "shifts",
+    "compensation",
+    "memberships",
+    "marketing_spend",
+    "leads",
+)
+TARGET_HELP = f"What the file holds: {', '.join(CSV_TARGETS)}, or fhir."
 
 
 def _print_summary(result: IngestResult) -> None:
@@ -94,6 +99,8 @@ def _print_summary(result: IngestResult) -> None:
 
 
 def _show_rejects(run_id: int, as_json: bool) -> None:
+    from store.ingest import get_run, show_rejects
+
     engine = open_engine()
     run = get_run(engine, run_id)
     if run is None:
@@ -135,6 +142,9 @@ def ingest(
     list_presets: bool = typer.Option(False, "--list-presets", help="List mapping presets."),
 ) -> None:
     """Import a CSV export (canonical or via a preset) or FHIR R4 data; re-running is safe."""
+    from store.ingest import IngestError, LayoutError, ingest_fhir
+    from store.ingest.presets import available_presets
+
     if show_rejects_of is not None:
         _show_rejects(show_rejects_of, as_json)
         return
@@ -186,6 +196,17 @@ def ingest(
 def _ingest_csv(
     engine: Any, target: str, path: Path, *, quiet: bool, timezone: str, **kw: Any
 ) -> IngestResult:
+    from rich.progress import (
+        BarColumn,
+        DownloadColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    from store.ingest import ingest_csv
+
     size = path.stat().st_size if path.is_file() else 0
     if quiet or size < PROGRESS_BYTES:
         return ingest_csv(engine, target, path, default_timezone=timezone, **kw)

@@ -1,24 +1,26 @@
 """`clarity kpis`, `clarity findings`, `clarity provider-pnl`: the practice numbers in a terminal.
 
-Defaults: the as-of date is the last day with sales in the store; the period is the last
-complete calendar month before it (or the as-of month when as-of is its last day).
+Defaults: the organization is `--org` or the store's only one; the as-of date is the last day
+with any activity (sales, appointment outcomes, leads; see `store.scope`), and a later `--as-of`
+is refused; the period is the last complete calendar month before it (or the as-of month when
+as-of is its last day). The tools load inside each command, so `clarity --help` stays fast.
 """
 
 from __future__ import annotations
 
 import json
 from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from clarity.cli_common import fail, scope_errors, store_context
-from tools.facts import Fact
-from tools.findings import compute_findings, persist_findings
-from tools.kpi_base import last_complete_month
-from tools.kpis import kpi_snapshot, provider_pnl
-from tools.scope import Period, Scope
+
+if TYPE_CHECKING:
+    from tools.facts import Fact
+    from tools.scope import Period
 
 console = Console()
 
@@ -26,12 +28,19 @@ LOCATION = typer.Option(None, "--location", help="Location id (default: the whol
 PERIOD = typer.Option(
     None, "--period", help="YYYY-MM, last-30d or YYYY-MM-DD..YYYY-MM-DD (default: last full month)."
 )
-AS_OF = typer.Option(None, "--as-of", help="YYYY-MM-DD (default: the last day with sales).")
+AS_OF = typer.Option(
+    None, "--as-of", help="YYYY-MM-DD (default: the last day with data; later days are refused)."
+)
 JSON = typer.Option(False, "--json", help="Print JSON for machines instead of a table.")
-ORG = typer.Option(None, "--org", help="Organization id (default: the first one).")
+ORG = typer.Option(
+    None, "--org", help="Organization id (needed when the store holds several organizations)."
+)
 
 
 def _period(text: str | None, as_of: date) -> Period:
+    from tools.kpi_base import last_complete_month
+    from tools.scope import Period
+
     if not text:
         return last_complete_month(as_of)
     try:
@@ -52,7 +61,10 @@ def kpis(
     as_json: bool = JSON,
 ) -> None:
     """Headline KPIs with the previous period, industry benchmark and portfolio peers."""
-    ctx = store_context(org=org, as_of=as_of)
+    from tools.kpis import kpi_snapshot
+    from tools.scope import Scope
+
+    ctx = store_context(org=org, location=location, as_of=as_of)
     chosen = _period(period, ctx.as_of)
     with scope_errors():
         snapshot = kpi_snapshot(ctx.engine, Scope(ctx.organization_id, location), chosen)
@@ -91,7 +103,9 @@ def findings(
     as_json: bool = JSON,
 ) -> None:
     """Gaps worth attention, with dollars attached, largest first."""
-    ctx = store_context(org=org, as_of=as_of)
+    from tools.findings import compute_findings, persist_findings
+
+    ctx = store_context(org=org, location=location, as_of=as_of)
     day = ctx.as_of
     with scope_errors():
         drafts = compute_findings(
@@ -125,7 +139,10 @@ def provider_pnl_command(
     as_json: bool = JSON,
 ) -> None:
     """Provider P&L: production − compensation (prorated payroll) − cost of goods."""
-    ctx = store_context(org=org, as_of=as_of)
+    from tools.kpis import provider_pnl
+    from tools.scope import Scope
+
+    ctx = store_context(org=org, location=location, as_of=as_of)
     chosen = _period(period, ctx.as_of)
     with scope_errors():
         rows = provider_pnl(ctx.engine, Scope(ctx.organization_id, location), chosen)

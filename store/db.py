@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlmodel import Session
 
 from clarity.settings import SettingsError
@@ -72,6 +72,37 @@ def make_engine(url: str, *, schema: str | None = None, echo: bool = False) -> E
             connect_args["options"] = f"-csearch_path={schema}"
         return create_engine(url, echo=echo, pool_pre_ping=True, connect_args=connect_args)
     raise SettingsError(f"CLARITY_DATABASE_URL: unsupported database backend {backend!r}")
+
+
+class DatabaseUnreachableError(SettingsError):
+    """The configured database cannot be connected to; the message names host and port."""
+
+
+def where(engine: Engine) -> str:
+    """Where the engine's database lives, for messages: `host:port/db` or the SQLite file."""
+    url = engine.url
+    if url.get_backend_name() == "sqlite":
+        return f"SQLite file {url.database or ':memory:'}"
+    port = url.port or 5432
+    return f"PostgreSQL at {url.host or 'localhost'}:{port} (database {url.database})"
+
+
+def _first_reason(exc: OperationalError) -> str:
+    # psycopg: 'connection failed: connection to server at "h", port 1 failed: Connection
+    # refused\n\tIs the server running…' — the last clause of the first line says why.
+    first = str(exc.orig or exc).strip().splitlines()[0] if str(exc.orig or exc).strip() else ""
+    return first.rsplit(": ", 1)[-1].strip() or type(exc.orig).__name__
+
+
+def ensure_reachable(engine: Engine) -> None:
+    """Connect once (cheap: the connection returns to the pool) so that an unreachable
+    database becomes `DatabaseUnreachableError` before any work starts."""
+    try:
+        engine.connect().close()
+    except OperationalError as exc:
+        raise DatabaseUnreachableError(
+            f"cannot connect to the database: {where(engine)}: {_first_reason(exc)}"
+        ) from None
 
 
 @contextmanager

@@ -16,14 +16,11 @@ from sqlalchemy import Connection, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from store import tables as t
+from store.scope import ScopeError as ScopeError  # one error for every scope check
 from tools.facts import Fact, FactMaker, Unit
 from tools.scope import Period, Scope
 
 GroupBy = Literal["location", "provider"]
-
-
-class ScopeError(ValueError):
-    """The scope names an organization, location or provider that does not exist or belong."""
 
 
 class KpiValue(BaseModel):

@@ -8,6 +8,9 @@ Read-only. The model chooses only what to look at (a location among those allowe
   A location outside this list is refused; with no location given, tools cover every allowed
   location (the whole organization only when all of its locations are allowed).
 
+Both are checked by `store.scope.resolve_scope`; answers are as of the last day with any
+activity (sales, appointment outcomes, leads) at the allowed locations.
+
 The engine is bound when the tools are built (`make_tools(engine)`); nothing is created at
 import time. Every figure returned carries its fact id so answers can cite it.
 """
@@ -20,9 +23,10 @@ from typing import Any, Literal
 from langchain_core.runnables import RunnableConfig
 from langchain_core.tools import StructuredTool, ToolException
 from pydantic import BaseModel, Field
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, select
 
 from store import tables as t
+from store.scope import ScopeError, resolve_scope
 from tools.facts import Fact
 from tools.findings import compute_findings
 from tools.kpi_base import last_complete_month
@@ -65,13 +69,23 @@ def _caller(config: RunnableConfig) -> _Caller:
 
 
 class _Access:
-    """What the caller may see, resolved against the store."""
+    """What the caller may see, resolved against the store by `store.scope.resolve_scope`: the
+    allowed locations of the organization and the last day with any activity at them (the as-of
+    day of every answer). A scope that does not resolve is a `ToolException` with its message."""
 
     def __init__(self, engine: Engine, config: RunnableConfig) -> None:
         caller = _caller(config)
         self.engine = engine
         self.organization_id = caller.organization_id
         with engine.connect() as conn:
+            try:
+                resolved = resolve_scope(
+                    conn,
+                    org=caller.organization_id,
+                    allowed_locations=caller.allowed_location_ids,
+                )
+            except ScopeError as exc:
+                raise ToolException(str(exc)) from None
             org_locations = set(
                 conn.execute(
                     select(t.location.c.id).where(
@@ -79,16 +93,9 @@ class _Access:
                     )
                 ).scalars()
             )
-            self.allowed = sorted(set(caller.allowed_location_ids) & org_locations)
-            # The last day with sales at the visible locations (one indexed max per location).
-            last_days = [
-                conn.execute(
-                    select(func.max(t.sale.c.local_date)).where(t.sale.c.location_id == lid)
-                ).scalar()
-                for lid in self.allowed
-            ]
-        self.last_day: date | None = max((d for d in last_days if d is not None), default=None)
-        self.everything = bool(org_locations) and set(self.allowed) == org_locations
+        self.allowed = list(resolved.allowed_location_ids)
+        self.last_day: date = resolved.last_data_day
+        self.everything = set(self.allowed) == org_locations
 
     def scopes(self, location_id: int | None) -> list[Scope]:
         """The scopes to answer for: one location, the organization, or each allowed one."""
@@ -98,16 +105,12 @@ class _Access:
                     f"location {location_id} is not one you may see; allowed: {self.allowed}"
                 )
             return [Scope(self.organization_id, location_id)]
-        if not self.allowed:
-            raise ToolException("you may not see any location of this organization")
         if self.everything:
             return [Scope(self.organization_id)]
         return [Scope(self.organization_id, lid) for lid in self.allowed]
 
 
 def _period(access: _Access, text: str | None) -> Period:
-    if access.last_day is None:
-        raise ToolException("the store holds no sales yet")
     if not text or text == "last-month":
         return last_complete_month(access.last_day)
     try:
@@ -227,8 +230,6 @@ def make_tools(engine: Engine) -> list[StructuredTool]:
         config: RunnableConfig, location_id: int | None = None, limit: int = 10
     ) -> dict[str, Any]:
         access = _Access(engine, config)
-        if access.last_day is None:
-            raise ToolException("the store holds no sales yet")
         drafts = []
         for scope in access.scopes(location_id):
             drafts.extend(

@@ -38,7 +38,7 @@ def test_brief_formats_delivery_and_errors(tmp_path: Path) -> None:
     missing = run(["brief", "--location", "99"], tmp_path)
     assert missing.returncode == 2 and "Traceback" not in missing.stderr
     assert [line for line in missing.stderr.splitlines() if line.strip()] == [
-        "error: no location with id 99"
+        "error: location 99 is not in organization 1"  # the message every command gives
     ]
     both = run(["brief", "--location", "1", "--org"], tmp_path)
     assert both.returncode == 2 and "either --location or --org" in both.stderr
