@@ -16,9 +16,10 @@ scope ids, period and expected direction.
 Same seed and config → the same rows, byte for byte (see `demo_digest`).
 
 Modules, by domain: `config` (DemoConfig), `ingredients` and `names` (static data), `world`
-(the state one build shares), `catalog`, `patients`, `visits`, `sales` (with memberships),
-`payroll` (with shifts), `marketing`, `planted`, and `build` (orchestration, writing to a
-database, the manifest).
+(the state one build shares), `catalog`, `patients` (with `consent`: contact data and
+messaging consent, shares documented there), `visits`, `sales` (with memberships), `payroll`
+(with shifts), `marketing`, `planted`, and `build` (orchestration, writing to a database, the
+manifest).
 """
 
 from store.demo.build import (

@@ -1,5 +1,5 @@
 """Patients: who they are (tier, main treatment, spend, acquisition channel), when they first
-come, and their patient row (name, contact data, consent).
+come, and their patient row (name, contact data, and consent as consent.py draws it).
 
 About a third are *existing* patients, seen before the data window at the locations already
 open then; the rest are new, arriving with monthly seasonality, weekday demand, 10 % yearly
@@ -9,9 +9,11 @@ growth and a ramp-up at newly opened locations.
 from __future__ import annotations
 
 import math
+import random
 from datetime import date, timedelta
 
 from store.demo.config import DEMO_SOURCE
+from store.demo.consent import draw_consent
 from store.demo.ingredients import CHANNELS, MONTH_SEASONALITY, WEEKDAY_DEMAND
 from store.demo.names import AREA_CODES, FIRST_NAMES, LAST_NAMES
 from store.demo.world import Location, PatientPlan, World, weighted
@@ -130,7 +132,8 @@ def write_patient(world: World, plan: PatientPlan) -> int:
     else:
         created = plan.first_day - timedelta(days=rng.randint(1, 14))
     created_at = world.local(plan.location, created, rng.randint(9, 19), rng.choice((0, 30)))
-    opted_out = rng.random() < 0.03
+    _spend_former_consent_draws(rng)
+    consent = draw_consent(world.consent_rng, created_at, world.end_of_snapshot(plan.location))
     pid = world.rows.next_id["patient"]
     area = AREA_CODES[(pid // 100) % len(AREA_CODES)]
     patient_id = world.rows.add(
@@ -139,22 +142,30 @@ def write_patient(world: World, plan: PatientPlan) -> int:
             "home_location_id": plan.location.id,
             "first_name": first,
             "last_name": last,
-            "phone_e164": f"+1{area}5550{100 + pid % 100:03d}"[:12],
-            "email": f"{first}.{last}.{pid}@example.com".lower(),
+            "phone_e164": f"+1{area}5550{100 + pid % 100:03d}"[:12] if consent.has_phone else None,
+            "email": f"{first}.{last}.{pid}@example.com".lower() if consent.has_email else None,
             "birth_date": birth,
             "acquisition_channel": plan.channel,
             "created_at": created_at,
-            "consent_sms_transactional": rng.random() < 0.96,
-            "consent_sms_marketing": rng.random() < 0.72,
-            "consent_email_transactional": True,
-            "consent_email_marketing": rng.random() < 0.64,
-            "sms_opted_out_at": created_at + timedelta(days=rng.randint(10, 300))
-            if opted_out
-            else None,
-            "email_opted_out_at": None,
+            "consent_sms_transactional": consent.sms_transactional,
+            "consent_sms_marketing": consent.sms_marketing,
+            "consent_email_transactional": consent.email_transactional,
+            "consent_email_marketing": consent.email_marketing,
+            "sms_opted_out_at": consent.sms_opted_out_at,
+            "email_opted_out_at": consent.email_opted_out_at,
             "source": DEMO_SOURCE,
             "external_id": f"pt-{pid}",
         },
     )
     plan.id = patient_id
     return patient_id
+
+
+def _spend_former_consent_draws(rng: random.Random) -> None:
+    """Consume the draws the patient row took from the main stream before consent got its own
+    stream (consent.py), so every other row of a seed stays as it was."""
+    opted_out = rng.random() < 0.03
+    for _ in range(3):
+        rng.random()
+    if opted_out:
+        rng.randint(10, 300)

@@ -1,10 +1,11 @@
 """The state one demo build shares between its domain modules.
 
-`World` holds the config, the single random stream every domain draws from (in a fixed order:
-that order is what makes a seed reproducible), the rows written so far, the catalog, the
-running totals later steps read (completed minutes, production, new patients per channel,
-memberships) and the schedule of the planted patterns. The domain modules (catalog, patients,
-visits, sales, payroll, marketing, planted) are functions of a `World`.
+`World` holds the config, the main random stream every domain draws from (in a fixed order:
+that order is what makes a seed reproducible; consent has a stream of its own), the rows
+written so far, the catalog, the running totals later steps read (completed minutes,
+production, new patients per channel, memberships) and the schedule of the planted patterns.
+The domain modules (catalog, patients, visits, sales, payroll, marketing, planted) are
+functions of a `World`.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from store.demo.config import DEMO_SOURCE, FUTURE_DAYS, DemoConfig
+from store.demo.consent import consent_rng
 from store.demo.ingredients import LocationSpec, ProviderSpec, ServiceSpec
 
 
@@ -92,6 +94,7 @@ class World:
     def __init__(self, config: DemoConfig) -> None:
         self.config = config
         self.rng = random.Random(config.seed)
+        self.consent_rng = consent_rng(config.seed)  # its own stream: see consent.py
         self.as_of = config.as_of
         self.start = config.as_of - timedelta(days=config.days - 1)
         self.horizon = config.as_of + timedelta(days=FUTURE_DAYS)
