@@ -59,26 +59,42 @@ def anomalies(
     series: Path | None = typer.Option(
         None, "--series", help="Score any `timestamp,value` CSV instead of the practice data."
     ),
+    threshold: float | None = typer.Option(
+        None, "--threshold", help="With --series: |score| counted as anomalous (default 5)."
+    ),
+    season: str | None = typer.Option(
+        None,
+        "--season",
+        help="With --series: weekly | daily | none (default: weekly for a daily series, "
+        "daily for an hourly one).",
+    ),
+    min_history: int | None = typer.Option(
+        None,
+        "--min-history",
+        min=2,
+        max=52,
+        help="With --series: cycles of history a point needs before it is scored (default 8).",
+    ),
+    bucket: str | None = typer.Option(
+        None,
+        "--bucket",
+        help="With --series: hour | day: sum values per hour or day first; a partial first or "
+        "last bucket is ignored.",
+    ),
     as_json: bool = JSON,
 ) -> None:
     """Anomalies vs each series' own same-weekday baseline (or in a CSV series)."""
+    series_options = {
+        "--threshold": threshold,
+        "--season": season,
+        "--min-history": min_history,
+        "--bucket": bucket,
+    }
+    given = [name for name, value in series_options.items() if value is not None]
+    if series is None and given:
+        fail(f"{', '.join(given)}: only with --series")
     if series is not None:
-        from tools.series import SeriesError, detect_series, read_series_csv
-
-        try:
-            stamps, values = read_series_csv(series)
-        except SeriesError as exc:
-            fail(str(exc))
-        found = detect_series(stamps, values)
-        if as_json:
-            _emit_json([a.model_dump() for a in found])
-            return
-        table = Table(title=f"Anomalies in {series.name} ({len(values)} points)", show_edge=False)
-        for column in ("timestamp", "value", "baseline", "score"):
-            table.add_column(column, justify="left" if column == "timestamp" else "right")
-        for a in found:
-            table.add_row(a.timestamp, f"{a.value:,.2f}", f"{a.baseline:,.2f}", f"{a.score:+.1f}")
-        console.print(table if found else "no anomalous points")
+        _series_anomalies(series, as_json, threshold, season, min_history, bucket)
         return
     from tools.anomalies import detect_anomalies
 
@@ -98,6 +114,52 @@ def anomalies(
         table.add_column(column, justify="left" if column == "finding" else "right")
     for d in drafts:
         table.add_row(f"${d.dollars:,.0f}", d.title, f"{d.evidence['score']:+.1f}")
+    console.print(table)
+
+
+def _series_anomalies(
+    series: Path,
+    as_json: bool,
+    threshold: float | None,
+    season: str | None,
+    min_history: int | None,
+    bucket: str | None,
+) -> None:
+    from tools.series import DEFAULT_MIN_HISTORY, SeriesError, read_series_csv, score_series
+
+    try:
+        stamps, values = read_series_csv(series)
+        report = score_series(
+            stamps,
+            values,
+            threshold=5.0 if threshold is None else threshold,
+            season=season,
+            min_history=DEFAULT_MIN_HISTORY if min_history is None else min_history,
+            bucket=bucket,
+        )
+    except SeriesError as exc:
+        fail(str(exc))
+    notes = [f"ignored {label}" for label in report.ignored]
+    if not report.enough_history:
+        notes.append(report.history_message())
+    if as_json:
+        _emit_json([a.model_dump() for a in report.anomalies])
+        for note in notes:
+            sys.stderr.write(note + "\n")
+        return
+    for note in notes:
+        console.print(note, highlight=False, soft_wrap=True)
+    if not report.enough_history:
+        return
+    if not report.anomalies:
+        console.print(f"no anomalous points ({report.scored} of {report.points} scored)")
+        return
+    title = f"Anomalies in {series.name} ({report.points} points, {report.scored} scored)"
+    table = Table(title=title, show_edge=False)
+    for column in ("timestamp", "value", "baseline", "score"):
+        table.add_column(column, justify="left" if column == "timestamp" else "right")
+    for a in report.anomalies:
+        table.add_row(a.timestamp, f"{a.value:,.2f}", f"{a.baseline:,.2f}", f"{a.score:+.1f}")
     console.print(table)
 
 

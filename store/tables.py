@@ -2,11 +2,13 @@
 
 Metric code groups and sums in SQL; `select(t.sale.c.local_date, func.sum(t.sale.c.net_cents))`
 type-checks cleanly where the SQLModel class attributes (typed as plain Python values) do not.
+Code that holds a model class and needs its table calls `table_of(Model)`: this module is the
+one way to reach a table (never `Model.__table__  # type: ignore`).
 """
 
 from __future__ import annotations
 
-from sqlalchemy import Table
+from sqlalchemy import Table, inspect
 from sqlmodel import SQLModel
 
 import store.models  # noqa: F401  (registers the tables on SQLModel.metadata)
@@ -14,6 +16,15 @@ import store.models  # noqa: F401  (registers the tables on SQLModel.metadata)
 
 def _table(name: str) -> Table:
     return SQLModel.metadata.tables[name]
+
+
+def table_of(model: type[SQLModel]) -> Table:
+    """The `Table` a table model is mapped to (`table_of(Patient) is patient`)."""
+    mapper = inspect(model, raiseerr=False)  # None for a SQLModel without table=True
+    table = mapper.local_table if mapper is not None else None
+    if not isinstance(table, Table):
+        raise TypeError(f"{model.__name__} is not a table model")
+    return table
 
 
 organization = _table("organization")

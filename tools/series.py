@@ -13,6 +13,17 @@ Method, for each point evaluated:
 Points lacking history (fewer than `min_same` earlier values in their slot, or fewer than
 `min_pooled` values in the window) are not scored. Missing values (NaN) are skipped both as
 points and as history.
+
+Plain series (`score_series`, `clarity anomalies --series`): the *step* of a series is its
+median spacing, daily (1 day ± 1 h) or hourly (1 h ± 1 min); anything else is irregular. The
+*season* is `weekly` (weekday slots for a daily series, hour-of-week slots for an hourly one),
+`daily` (hour-of-day slots; hourly series only) or `none` (one slot); by default weekly for a
+daily series, daily for an hourly one, none otherwise. `min_history` = N cycles: a point is
+scored once N earlier values share its slot and N whole cycles precede it in the window (the
+window is max(12, N) cycles). With `bucket` ("hour" or "day") values are first summed per
+hour or day (in the timestamps' own offset); a first or last bucket the data does not cover
+whole — the data starts after the bucket's first step or ends before its last, typically
+an export taken mid-day — is partial and ignored.
 """
 
 from __future__ import annotations
@@ -50,21 +61,55 @@ class SeriesAnomaly(BaseModel):
 class Seasonality:
     """How points are grouped into slots: `period` points per cycle, slot key per timestamp."""
 
-    name: str  # "weekday", "hour", "none"
+    name: str  # "weekday", "hour", "hour_of_week", "none"
     period: int
+
+
+DAY_SECONDS = 86_400
+HOUR_SECONDS = 3_600
+SEASONS = ("weekly", "daily", "none")
+BUCKETS = ("hour", "day")
+DEFAULT_MIN_HISTORY = 8
+DEFAULT_HISTORY = 12
+
+
+def series_step(timestamps: Sequence[datetime]) -> str:
+    """ "day", "hour" or "irregular", from the median spacing of the (sorted) timestamps."""
+    if len(timestamps) < 2:
+        return "irregular"
+    steps = sorted((b - a).total_seconds() for a, b in itertools.pairwise(timestamps))
+    step = steps[len(steps) // 2]
+    if abs(step - DAY_SECONDS) <= 3_600:
+        return "day"
+    if abs(step - HOUR_SECONDS) <= 60:
+        return "hour"
+    return "irregular"
+
+
+def choose_seasonality(step: str, season: str | None) -> Seasonality:
+    """The slots for a series of `step` under `season` (None: the default for the step)."""
+    if season is None:
+        season = {"day": "weekly", "hour": "daily"}.get(step, "none")
+    if season not in SEASONS:
+        raise SeriesError(f"season must be one of {', '.join(SEASONS)}, not {season!r}")
+    if season == "none":
+        return Seasonality("none", 1)
+    if season == "weekly" and step == "day":
+        return Seasonality("weekday", 7)
+    if season == "weekly" and step == "hour":
+        return Seasonality("hour_of_week", 168)
+    if season == "daily" and step == "hour":
+        return Seasonality("hour", 24)
+    needs = "an hourly" if season == "daily" else "a daily or hourly"
+    has = {"day": "daily", "hour": "hourly"}.get(step, "irregular")
+    raise SeriesError(f"season {season!r} needs {needs} series; this one is {has}")
 
 
 def infer_seasonality(timestamps: Sequence[datetime]) -> Seasonality:
     """Daily data → weekday slots; hourly → hour-of-day slots; anything else → no seasonality."""
     if len(timestamps) < 3:
         return Seasonality("none", 1)
-    steps = sorted((b - a).total_seconds() for a, b in itertools.pairwise(timestamps))
-    step = steps[len(steps) // 2]
-    if abs(step - 86_400) <= 3_600:
-        return Seasonality("weekday", 7)
-    if abs(step - 3_600) <= 60:
-        return Seasonality("hour", 24)
-    return Seasonality("none", 1)
+    return choose_seasonality(series_step(timestamps), None)
 
 
 def slot_keys(timestamps: Sequence[datetime], seasonality: Seasonality) -> np.ndarray:
@@ -72,6 +117,8 @@ def slot_keys(timestamps: Sequence[datetime], seasonality: Seasonality) -> np.nd
         return np.array([ts.weekday() for ts in timestamps], dtype=np.int64)
     if seasonality.name == "hour":
         return np.array([ts.hour for ts in timestamps], dtype=np.int64)
+    if seasonality.name == "hour_of_week":
+        return np.array([ts.weekday() * 24 + ts.hour for ts in timestamps], dtype=np.int64)
     return np.zeros(len(timestamps), dtype=np.int64)
 
 
@@ -174,22 +221,67 @@ def _level_adjusted(
     return centre
 
 
-def detect_series(
+@dataclass(frozen=True)
+class SeriesReport:
+    """What scoring a plain series found. `needed` = points a series must have before its
+    first point can be scored (N whole cycles before it, plus the point itself)."""
+
+    anomalies: list[SeriesAnomaly]
+    points: int  # after bucketing, partial buckets excluded
+    scored: int
+    needed: int
+    step: str
+    season: str  # "weekday", "hour", "hour_of_week" or "none"
+    min_history: int
+    ignored: list[str]  # partial buckets left out, as "2026-11-24 (partial)"
+
+    @property
+    def enough_history(self) -> bool:
+        return self.scored > 0
+
+    def history_message(self) -> str:
+        """ "not enough history (need N)" with the unit spelled out."""
+        unit = {"day": " daily", "hour": " hourly"}.get(self.step, "")
+        return (
+            f"not enough history (need {self.needed}{unit} points: {self.min_history} "
+            f"{_cycle_name(self.season)} before the first scored one; have {self.points})"
+        )
+
+
+def _cycle_name(season: str) -> str:
+    return {"weekday": "weeks", "hour": "days", "hour_of_week": "weeks"}.get(season, "points")
+
+
+def score_series(
     timestamps: Sequence[datetime],
     values: Sequence[float],
     *,
     threshold: float = 5.0,
-    history: int = 12,
-    min_same: int = 6,
-) -> list[SeriesAnomaly]:
-    """Anomalous points of a plain series ordered by time (see module docstring)."""
+    season: str | None = None,
+    min_history: int = DEFAULT_MIN_HISTORY,
+    bucket: str | None = None,
+) -> SeriesReport:
+    """Score a plain series ordered by time (see module docstring)."""
     if len(timestamps) != len(values):
         raise SeriesError("timestamps and values differ in length")
-    seasonality = infer_seasonality(timestamps)
+    if not threshold > 0:
+        raise SeriesError(f"threshold must be positive, not {threshold}")
+    if min_history < 2:
+        raise SeriesError(f"min-history must be at least 2 cycles, not {min_history}")
+    ignored: list[str] = []
+    if bucket is not None:
+        timestamps, values, ignored = bucket_series(timestamps, values, bucket)
+    step = series_step(timestamps)
+    seasonality = choose_seasonality(step, season)
     array = np.asarray(values, dtype=float)
     keys = slot_keys(timestamps, seasonality)
     scores = seasonal_scores(
-        array, keys, period=seasonality.period, history=history, min_same=min_same
+        array,
+        keys,
+        period=seasonality.period,
+        history=max(DEFAULT_HISTORY, min_history),
+        min_same=min_history,
+        min_pooled=min_history * seasonality.period,
     )
     found = []
     for i, s in enumerate(scores.score):
@@ -205,7 +297,62 @@ def detect_series(
                     direction="up" if s > 0 else "down",
                 )
             )
-    return found
+    return SeriesReport(
+        anomalies=found,
+        points=len(array),
+        scored=int(np.count_nonzero(~np.isnan(scores.score))),
+        needed=min_history * seasonality.period + 1,
+        step=step,
+        season=seasonality.name,
+        min_history=min_history,
+        ignored=ignored,
+    )
+
+
+def detect_series(
+    timestamps: Sequence[datetime],
+    values: Sequence[float],
+    *,
+    threshold: float = 5.0,
+    season: str | None = None,
+    min_history: int = DEFAULT_MIN_HISTORY,
+) -> list[SeriesAnomaly]:
+    """Anomalous points of a plain series ordered by time (see module docstring)."""
+    return score_series(
+        timestamps, values, threshold=threshold, season=season, min_history=min_history
+    ).anomalies
+
+
+def bucket_series(
+    timestamps: Sequence[datetime], values: Sequence[float], bucket: str
+) -> tuple[list[datetime], list[float], list[str]]:
+    """Values summed per hour or day; a partial first or last bucket is left out (and named)."""
+    if bucket not in BUCKETS:
+        raise SeriesError(f"bucket must be one of {', '.join(BUCKETS)}, not {bucket!r}")
+    size = timedelta(seconds=DAY_SECONDS if bucket == "day" else HOUR_SECONDS)
+    spacing = sorted((b - a) for a, b in itertools.pairwise(timestamps))
+    step = spacing[len(spacing) // 2] if spacing else size
+    if step > size + timedelta(minutes=1):
+        raise SeriesError(f"bucket {bucket!r} is finer than the series' own steps")
+    sums: dict[datetime, float] = {}
+    for ts, value in zip(timestamps, values, strict=True):
+        start = _bucket_start(ts, bucket)
+        sums[start] = sums.get(start, 0.0) + value
+    starts = list(sums)
+    ignored: list[str] = []
+    if starts and timestamps[-1] - starts[-1] < size - step:
+        ignored.append(f"{_iso(starts[-1])} (partial: data ends {_iso(timestamps[-1])})")
+        del sums[starts[-1]]
+    if len(starts) > 1 and timestamps[0] > starts[0]:
+        ignored.insert(0, f"{_iso(starts[0])} (partial: data starts {_iso(timestamps[0])})")
+        del sums[starts[0]]
+    return list(sums), list(sums.values()), ignored
+
+
+def _bucket_start(ts: datetime, bucket: str) -> datetime:
+    if bucket == "day":
+        return ts.replace(hour=0, minute=0, second=0, microsecond=0)
+    return ts.replace(minute=0, second=0, microsecond=0)
 
 
 def _iso(ts: datetime) -> str:
@@ -228,32 +375,16 @@ def read_series_csv(path: Path) -> tuple[list[datetime], list[float]]:
         handle = path.open(newline="", encoding="utf-8-sig")
     except OSError as exc:
         raise SeriesError(f"{path}: cannot open ({exc.strerror})") from None
-    rows: list[tuple[datetime, float, int]] = []
     with handle:
         reader = csv.DictReader(handle)
-        fields = [f.strip().lower() for f in reader.fieldnames or []]
-        if "timestamp" not in fields or "value" not in fields:
-            raise SeriesError(f"{path}, line 1: header must name columns 'timestamp' and 'value'")
-        reader.fieldnames = fields
-        for record in reader:
-            line = reader.line_num
-            raw_ts = (record.get("timestamp") or "").strip()
-            raw_value = (record.get("value") or "").strip()
-            try:
-                ts = _parse_timestamp(raw_ts)
-            except ValueError:
-                raise SeriesError(
-                    f"{path}, line {line}, field 'timestamp': not an ISO date/time: {raw_ts!r}"
-                ) from None
-            try:
-                value = float(raw_value)
-            except ValueError:
-                raise SeriesError(
-                    f"{path}, line {line}, field 'value': not a number: {raw_value!r}"
-                ) from None
-            if not math.isfinite(value):
-                raise SeriesError(f"{path}, line {line}, field 'value': not finite: {raw_value!r}")
-            rows.append((ts, value, line))
+        try:
+            rows = _read_rows(path, reader)
+        except UnicodeDecodeError:
+            raise SeriesError(f"{path}: not a CSV text file (not UTF-8)") from None
+        except csv.Error as exc:
+            raise SeriesError(
+                f"{path}, line {reader.line_num}: not a CSV text file ({exc})"
+            ) from None
     if not rows:
         raise SeriesError(f"{path}: no data rows")
     aware = {ts.tzinfo is not None for ts, _, _ in rows}
@@ -267,6 +398,34 @@ def read_series_csv(path: Path) -> tuple[list[datetime], list[float]]:
                 f"{min(line_a, line_b)} ({_iso(a)})"
             )
     return [r[0] for r in rows], [r[1] for r in rows]
+
+
+def _read_rows(path: Path, reader: csv.DictReader[str]) -> list[tuple[datetime, float, int]]:
+    rows: list[tuple[datetime, float, int]] = []
+    fields = [f.strip().lower() for f in reader.fieldnames or []]
+    if "timestamp" not in fields or "value" not in fields:
+        raise SeriesError(f"{path}, line 1: header must name columns 'timestamp' and 'value'")
+    reader.fieldnames = fields
+    for record in reader:
+        line = reader.line_num
+        raw_ts = (record.get("timestamp") or "").strip()
+        raw_value = (record.get("value") or "").strip()
+        try:
+            ts = _parse_timestamp(raw_ts)
+        except ValueError:
+            raise SeriesError(
+                f"{path}, line {line}, field 'timestamp': not an ISO date/time: {raw_ts!r}"
+            ) from None
+        try:
+            value = float(raw_value)
+        except ValueError:
+            raise SeriesError(
+                f"{path}, line {line}, field 'value': not a number: {raw_value!r}"
+            ) from None
+        if not math.isfinite(value):
+            raise SeriesError(f"{path}, line {line}, field 'value': not finite: {raw_value!r}")
+        rows.append((ts, value, line))
+    return rows
 
 
 def daily_range(start: date, end: date) -> list[date]:

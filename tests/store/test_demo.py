@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections import Counter, defaultdict
+from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -19,7 +20,7 @@ from sqlmodel import SQLModel
 from store import models as m
 from store import tables as t
 from store.db import make_engine
-from store.demo import DemoConfig, DemoExistsError, build_demo, demo_digest, generate_rows
+from store.demo import DemoConfig, DemoExistsError, build_demo, consent, demo_digest, generate_rows
 
 SMALL = DemoConfig(seed=3, patients=600)
 
@@ -168,8 +169,131 @@ def test_contact_data_is_fake(demo_engine: tuple[Engine, dict]) -> None:
     engine, _ = demo_engine
     with engine.connect() as conn:
         rows = conn.execute(select(t.patient.c.phone_e164, t.patient.c.email)).all()
-    assert all(re.fullmatch(r"\+1\d{3}5550[1]\d{2}", phone) for phone, _ in rows)
-    assert all(email.endswith("@example.com") for _, email in rows)
+    phones = [phone for phone, _ in rows if phone is not None]
+    emails = [email for _, email in rows if email is not None]
+    assert len(phones) > 0.9 * len(rows) and len(emails) > 0.9 * len(rows)
+    assert all(re.fullmatch(r"\+1\d{3}5550[1]\d{2}", phone) for phone in phones)
+    assert all(email.endswith("@example.com") for email in emails)
+
+
+def consent_rows(engine: Engine) -> list[Any]:
+    p = t.patient
+    with engine.connect() as conn:
+        return list(
+            conn.execute(
+                select(
+                    p.c.id,
+                    p.c.phone_e164,
+                    p.c.email,
+                    p.c.created_at,
+                    p.c.consent_sms_transactional,
+                    p.c.consent_sms_marketing,
+                    p.c.consent_email_transactional,
+                    p.c.consent_email_marketing,
+                    p.c.sms_opted_out_at,
+                    p.c.email_opted_out_at,
+                )
+            )
+        )
+
+
+def test_consent_shares_are_realistic(demo_engine: tuple[Engine, dict]) -> None:
+    """Shares documented in store/demo/consent.py, checked with ranges of at least ±4 standard
+    errors: with n ≈ 14,900 patients, a share p has σ = √(p(1−p)/n), e.g. 0.0035 at p = 0.25
+    and 0.0010 at p = 0.015."""
+    rows = consent_rows(demo_engine[0])
+    n = len(rows)
+    assert n > 14_000
+
+    def share(rows_: list[Any], keep: Any) -> float:
+        return sum(1 for r in rows_ if keep(r)) / len(rows_)
+
+    # Contact: 3 % without a phone, 7 % without an email, nobody without both.
+    assert 0.02 <= share(rows, lambda r: r.phone_e164 is None) <= 0.04
+    assert 0.055 <= share(rows, lambda r: r.email is None) <= 0.085
+    assert not any(r.phone_e164 is None and r.email is None for r in rows)
+    # Opted out: 1.5 % (σ = 0.001), of every channel they have, with no consent left.
+    opted = [r for r in rows if r.sms_opted_out_at is not None or r.email_opted_out_at is not None]
+    assert 0.01 <= len(opted) / n <= 0.02
+    for r in opted:
+        assert (r.sms_opted_out_at is not None) == (r.phone_e164 is not None)
+        assert (r.email_opted_out_at is not None) == (r.email is not None)
+        assert not (r.consent_sms_transactional or r.consent_sms_marketing)
+        assert not (r.consent_email_transactional or r.consent_email_marketing)
+    opted_ids = {r.id for r in opted}
+    active = [r for r in rows if r.id not in opted_ids]
+    # Care messages: 94 % of those with a phone by SMS, 97 % of those with an email by email.
+    with_phone = [r for r in active if r.phone_e164 is not None]
+    with_email = [r for r in active if r.email is not None]
+    assert 0.92 <= share(with_phone, lambda r: r.consent_sms_transactional) <= 0.96
+    assert 0.955 <= share(with_email, lambda r: r.consent_email_transactional) <= 0.985
+    # Marketing: 25 % give none (within the 20–30 % the demo promises).
+    no_marketing = share(
+        active, lambda r: not (r.consent_sms_marketing or r.consent_email_marketing)
+    )
+    assert 0.23 <= no_marketing <= 0.27
+    # Consent only for a channel the patient has.
+    assert not any(
+        (r.consent_sms_transactional or r.consent_sms_marketing) and r.phone_e164 is None
+        for r in rows
+    )
+    assert not any(
+        (r.consent_email_transactional or r.consent_email_marketing) and r.email is None
+        for r in rows
+    )
+
+
+def test_opt_outs_fall_between_creation_and_the_snapshot(
+    demo_engine: tuple[Engine, dict],
+) -> None:
+    engine, manifest = demo_engine
+    # The snapshot ends at midnight after as_of in the westernmost zone (America/Chicago, UTC−6
+    # in November): 2026-11-25 06:00 UTC is later than every location's end of day.
+    end = datetime.combine(
+        date.fromisoformat(manifest["as_of"]) + timedelta(days=1), time(6, 0), UTC
+    )
+    stamps = [
+        (r.created_at, at)
+        for r in consent_rows(engine)
+        for at in (r.sms_opted_out_at, r.email_opted_out_at)
+        if at is not None
+    ]
+    assert stamps
+    assert all(created <= at < end for created, at in stamps)
+
+
+def test_consent_is_deterministic_per_seed() -> None:
+    first, _ = generate_rows(SMALL)
+    again, _ = generate_rows(SMALL)
+    assert [(p["phone_e164"], p["email"], p["sms_opted_out_at"]) for p in first["patient"]] == [
+        (p["phone_e164"], p["email"], p["sms_opted_out_at"]) for p in again["patient"]
+    ]
+    other, _ = generate_rows(replace(SMALL, seed=SMALL.seed + 1))
+    assert [p["email"] is None for p in other["patient"]] != [
+        p["email"] is None for p in first["patient"]
+    ]
+
+
+def test_consent_shares_change_no_other_row(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Consent has its own random stream: other shares give other consent, nothing else."""
+    before, manifest_before = generate_rows(SMALL)
+    monkeypatch.setattr(consent, "NO_PHONE", 0.40)
+    monkeypatch.setattr(consent, "OPTED_OUT", 0.30)
+    after, manifest_after = generate_rows(SMALL)
+    assert manifest_after == manifest_before
+    assert {k: v for k, v in after.items() if k != "patient"} == {
+        k: v for k, v in before.items() if k != "patient"
+    }
+    contact = {"phone_e164", "email", "sms_opted_out_at", "email_opted_out_at"}
+    contact |= {c for c in before["patient"][0] if c.startswith("consent_")}
+
+    def strip(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [{k: v for k, v in row.items() if k not in contact} for row in rows]
+
+    assert strip(after["patient"]) == strip(before["patient"])
+    assert sum(p["phone_e164"] is None for p in after["patient"]) > sum(
+        p["phone_e164"] is None for p in before["patient"]
+    )
 
 
 def test_no_show_rate_is_realistic(demo_engine: tuple[Engine, dict]) -> None:
