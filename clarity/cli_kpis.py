@@ -88,7 +88,7 @@ def kpis(
             entry.current.label,
             _show(current),
             _show(entry.previous.fact),
-            (entry.industry.position or "—").replace("_", " ") if entry.industry else "—",
+            (entry.industry.words or "—") if entry.industry else "—",
             f"{peers.rank}/{peers.peers}" if peers and peers.rank else "—",
             _show(median),
         )

@@ -135,6 +135,7 @@ def _snapshot_view(snapshot: KpiSnapshot) -> dict[str, Any]:
         }
         if entry.industry is not None:
             item["industry_position"] = entry.industry.position
+            item["industry_words"] = entry.industry.words
             bench = entry.industry.benchmark
             item["industry_ranges"] = {
                 k: v

@@ -248,7 +248,8 @@ def test_snapshot_has_previous_period_benchmark_and_peers(store: Engine) -> None
     assert entry.previous.value is None  # no September visits
     assert entry.change is None
     # 60% sits in the seed's average range (55–65%).
-    assert entry.industry is not None and entry.industry.position == "average"
+    assert entry.industry is not None and entry.industry.position == "within_range"
+    assert entry.industry.words == "within the industry average range (55–65%)"
     # Peers: Back Bay 60%, Austin n/a → rank 1 of 1.
     assert entry.peers is not None and (entry.peers.rank, entry.peers.peers) == (1, 1)
     facts = snapshot.fact_set()
@@ -256,8 +257,12 @@ def test_snapshot_has_previous_period_benchmark_and_peers(store: Engine) -> None
     assert facts["net_revenue.location-1.2026-10"].value == pytest.approx(2399.0)
     assert facts["benchmark.rebooking_rate.top_low"].value == 0.75
     revenue = snapshot.get("net_revenue")
-    # Revenue peers: Back Bay 2,399, Austin 300 → rank 1, median 1,349.5.
+    # Revenue peers: Back Bay 2,399, Austin 300 → the highest ranks 1, median 1,349.5.
     assert revenue.peers is not None and revenue.peers.median == pytest.approx(1349.5)
+    assert (revenue.peers.rank, revenue.peers.best_id) == (1, 1)
+    assert revenue.higher_is_better is True
+    austin = kpis.kpi_snapshot(store, Scope(1, 2), OCT).get("net_revenue")
+    assert austin.peers is not None and austin.peers.rank == 2
     assert len(facts) == len(snapshot.facts)  # ids are unique
 
 
