@@ -158,6 +158,7 @@ def provider_pnl_command(
         "cost of goods",
         "profit",
         "comp ratio",
+        "payroll",
     ):
         table.add_column(column, justify="left" if column in ("provider", "location") else "right")
 
@@ -173,8 +174,21 @@ def provider_pnl_command(
             usd(row.cost_of_goods),
             usd(row.profit),
             "—" if row.comp_to_production is None else f"{row.comp_to_production:.1%}",
+            _coverage(row.payroll_days_covered, row.period_days, row.compensation_known),
         )
     console.print(table)
+    if any(row.payroll_partial for row in rows):
+        console.print(
+            "Where payroll covers part of the period, profit and comp ratio use only the days "
+            "it covers (production on those days)."
+        )
+
+
+def _coverage(days: int, period_days: int, known: bool) -> str:
+    """The payroll column: 'full' or 'covers 21 of 30 days' (a partial-payroll period)."""
+    if not known:
+        return "—"
+    return "full" if days >= period_days else f"covers {days} of {period_days} days"
 
 
 def register(app: typer.Typer) -> None:

@@ -280,7 +280,7 @@ def _comp(ctx: _Context, as_of: date) -> list[FindingDraft]:
     risk = float(benchmark_value("comp_to_production", "retention_risk_below"))
     visits = attendance_counts(ctx.conn, ctx.res, window, group="provider")
     drafts = []
-    for pid, (comp_cents, prod_cents) in sorted(
+    for pid, (comp_cents, prod_cents, _) in sorted(
         comp_ratio_counts(ctx.conn, ctx.res, window).items()
     ):
         if prod_cents <= 0 or visits.get(pid, {}).get("completed", 0) < MIN_SAMPLE:

@@ -220,7 +220,7 @@ def peer_values(conn: Connection, org: Resolved, period: Period, level: GroupBy)
     comp = comp_ratio_counts(conn, org, period)
     if level == "provider":
         values["comp_to_production"] = {
-            k: ratio(c, n) if n > 0 else None for k, (c, n) in comp.items()
+            k: ratio(c, n) if n > 0 else None for k, (c, n, _) in comp.items()
         }
     else:
         home = dict(
@@ -231,7 +231,7 @@ def peer_values(conn: Connection, org: Resolved, period: Period, level: GroupBy)
             ).all()
         )
         sums: dict[int, list[float]] = {}
-        for pid, (c, n) in comp.items():
+        for pid, (c, n, _) in comp.items():
             acc = sums.setdefault(home[pid], [0.0, 0.0])
             acc[0] += c
             acc[1] += n
