@@ -222,6 +222,7 @@ def make_tools(engine: Engine) -> list[StructuredTool]:
                         "provider": row.name,
                         "location": row.location_name,
                         "compensation_known": row.compensation_known,
+                        "payroll_note": row.payroll_note,
                         "figures": [_fact_view(f) | {"label": f.label} for f in row.facts],
                     }
                 )
@@ -250,6 +251,7 @@ def make_tools(engine: Engine) -> list[StructuredTool]:
                     "title": d.title,
                     "scope": d.scope,
                     "dollars": d.dollars,
+                    "dollars_unit": "USD per month",
                     "formula": d.formula,
                     "recommended_action": d.recommended_action,
                     "period": f"{d.period_start}..{d.period_end}",
