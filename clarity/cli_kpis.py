@@ -16,11 +16,13 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from clarity.cli_common import fail, scope_errors, store_context
+from clarity.cli_common import fail, scope_errors, settings, store_context
 
 if TYPE_CHECKING:
+    from clarity.settings import Settings
     from tools.facts import Fact
     from tools.scope import Period
+    from tools.targets import Targets
 
 console = Console()
 
@@ -88,7 +90,7 @@ def kpis(
             entry.current.label,
             _show(current),
             _show(entry.previous.fact),
-            (entry.industry.position or "—").replace("_", " ") if entry.industry else "—",
+            (entry.industry.words or "—") if entry.industry else "—",
             f"{peers.rank}/{peers.peers}" if peers and peers.rank else "—",
             _show(median),
         )
@@ -109,7 +111,11 @@ def findings(
     day = ctx.as_of
     with scope_errors():
         drafts = compute_findings(
-            ctx.engine, organization_id=ctx.organization_id, as_of=day, location_id=location
+            ctx.engine,
+            organization_id=ctx.organization_id,
+            as_of=day,
+            location_id=location,
+            targets=targets_from(settings()),
         )
     new: dict[str, bool] = {}
     if save:
@@ -119,8 +125,8 @@ def findings(
         print(json.dumps([d.model_dump(mode="json") for d in drafts], indent=2))
         return
     table = Table(title=f"Findings as of {day.isoformat()}", show_edge=False)
-    for column in ("dollars", "kind", "scope", "finding", "formula"):
-        table.add_column(column, justify="right" if column == "dollars" else "left")
+    for column in ("$/month", "kind", "scope", "finding", "formula"):
+        table.add_column(column, justify="right" if column == "$/month" else "left")
     for draft in drafts:
         marker = " (new)" if new.get(draft.fingerprint()) else ""
         table.add_row(
@@ -158,6 +164,7 @@ def provider_pnl_command(
         "cost of goods",
         "profit",
         "comp ratio",
+        "payroll",
     ):
         table.add_column(column, justify="left" if column in ("provider", "location") else "right")
 
@@ -173,8 +180,36 @@ def provider_pnl_command(
             usd(row.cost_of_goods),
             usd(row.profit),
             "—" if row.comp_to_production is None else f"{row.comp_to_production:.1%}",
+            _coverage(row.payroll_days_covered, row.period_days, row.compensation_known),
         )
     console.print(table)
+    if any(row.payroll_partial for row in rows):
+        console.print(
+            "Where payroll covers part of the period, profit and comp ratio use only the days "
+            "it covers (production on those days)."
+        )
+
+
+def targets_from(current: Settings) -> Targets:
+    """The findings' targets from the `CLARITY_TARGET_*` settings."""
+    from tools.targets import Targets
+
+    return Targets(
+        rebooking_rate=current.target_rebooking_rate,
+        no_show_rate=current.target_no_show_rate,
+        utilization=current.target_utilization,
+        comp_low=current.target_comp_low,
+        comp_high=current.target_comp_high,
+        comp_target=current.target_comp_midpoint,
+        comp_retention_risk=current.target_comp_retention_risk,
+    )
+
+
+def _coverage(days: int, period_days: int, known: bool) -> str:
+    """The payroll column: 'full' or 'covers 21 of 30 days' (a partial-payroll period)."""
+    if not known:
+        return "—"
+    return "full" if days >= period_days else f"covers {days} of {period_days} days"
 
 
 def register(app: typer.Typer) -> None:

@@ -71,6 +71,16 @@ class Settings(BaseSettings):
     default_timezone: str = "America/New_York"
     briefing_hour_local: int = Field(default=7, ge=0, le=23)
 
+    # Targets the findings measure gaps against (fractions; defaults: the seed's ranges, see
+    # tools/targets.py). Findings name the target they used.
+    target_rebooking_rate: float = Field(default=0.60, gt=0, lt=1)
+    target_no_show_rate: float = Field(default=0.175, gt=0, lt=1)
+    target_utilization: float = Field(default=0.65, gt=0, lt=1)
+    target_comp_low: float = Field(default=0.35, gt=0, lt=1)
+    target_comp_high: float = Field(default=0.50, gt=0, lt=1)
+    target_comp_midpoint: float = Field(default=0.40, gt=0, lt=1)
+    target_comp_retention_risk: float = Field(default=0.30, gt=0, lt=1)
+
     # Web app
     host: str = "127.0.0.1"
     port: int = 8000

@@ -22,12 +22,16 @@ For every patient with a completed visit up to `as_of` and nothing booked after 
   has already drifted away has a shrunken last year, which would understate what she is worth;
   `dollars_at_stake` = annual_value × (1 − p_return) — the year of spend lost if she does not
   come back (DESIGN's "trailing-12-month value × churn probability", with that correction).
+  This is the one patient-level "at stake" definition (`dollars_at_stake`), also used by the
+  quiet-VIP finding (`patient_outlook`). Scoring is cached per engine, day, horizon and data
+  version, so the briefing, the findings and every location share one model fit.
 
 Listed: patients overdue or with a churn signal, ranked by dollars at stake.
 """
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -222,20 +226,86 @@ def _org_locations(engine: Engine, organization_id: int | None) -> set[int] | No
         )
 
 
-def at_risk_patients(
-    engine: Engine,
-    *,
-    as_of: date,
-    organization_id: int | None = None,
-    location_id: int | None = None,
-    horizon_days: int = 90,
-    limit: int | None = None,
-) -> list[AtRiskPatient]:
-    """Patients overdue or showing churn signals, most dollars at stake first (module doc)."""
+def dollars_at_stake(annual_value: float, p_return: float) -> float:
+    """The one patient-level "at stake" figure (at-risk list, VIP finding, call list): the
+    expected spend over the next 12 months lost if the patient does not return =
+    annual value × (1 − p_return). `annual_value` is what she would plausibly spend in a year
+    (`annual_value()`), p_return is clipped to [0, 1], a negative value counts as 0 — so the
+    figure is never above a year of her own spend."""
+    return max(annual_value, 0.0) * (1.0 - min(max(p_return, 0.0), 1.0))
+
+
+def annual_value(trailing_12m: float, prior_12m: float) -> float:
+    """What a patient would plausibly spend in a year: max(the last 365 days' net spend, the
+    mean of the last two 365-day years) — a patient who has already drifted away has a shrunken
+    last year, which would understate what she is worth."""
+    return max(trailing_12m, (trailing_12m + prior_12m) / 2)
+
+
+class PatientOutlook(BaseModel):
+    """A patient's chance of returning and her 12-month stake (see `dollars_at_stake`)."""
+
+    patient_id: int
+    p_return: float
+    horizon_days: int
+    trailing_12m_value: float
+    annual_value: float
+    dollars_at_stake: float
+
+
+@dataclass(frozen=True)
+class _Scored:
+    """Everything at-risk needs that does not depend on the scope asked for."""
+
+    patients: np.ndarray
+    visits: _Visits
+    services: dict[int, tuple]
+    summary: Summary
+    p_return: np.ndarray  # clipped to [0, 1]
+    expected: np.ndarray
+    recent_value: np.ndarray
+    prior_value: np.ndarray
+    booked: frozenset[int]
+    missed: dict[int, dict[str, date]]
+
+
+def _data_version(engine: Engine) -> tuple[int, int, int, int]:
+    """(count, max id) of appointments and sales: a cheap stamp that changes on import."""
+    a, s = t.appointment, t.sale
+    with engine.connect() as conn:
+        n_a, max_a = conn.execute(select(func.count(), func.max(a.c.id))).one()
+        n_s, max_s = conn.execute(select(func.count(), func.max(s.c.id))).one()
+    return int(n_a), int(max_a or 0), int(n_s), int(max_s or 0)
+
+
+_ScoreKey = tuple[date, int, tuple[int, int, int, int]]
+# Per engine (dropped with it): the last few scorings by (day, horizon, data version).
+_CACHE: weakref.WeakKeyDictionary[Engine, dict[_ScoreKey, _Scored | None]] = (
+    weakref.WeakKeyDictionary()
+)
+_CACHE_SIZE = 4
+
+
+def _score(engine: Engine, as_of: date, horizon_days: int) -> _Scored | None:
+    """Fit the return model and score every patient as of a day, once per engine, day, horizon
+    and data version (scoring takes seconds on a real practice; the briefing, the findings and
+    each location's scope share one scoring)."""
+    key = (as_of, horizon_days, _data_version(engine))
+    cache = _CACHE.setdefault(engine, {})
+    if key in cache:
+        return cache[key]
+    scored = _score_uncached(engine, as_of, horizon_days)
+    if len(cache) >= _CACHE_SIZE:
+        cache.pop(next(iter(cache)))
+    cache[key] = scored
+    return scored
+
+
+def _score_uncached(engine: Engine, as_of: date, horizon_days: int) -> _Scored | None:
     patients, visits, services = _load_visits(engine, as_of)
     n = len(patients)
     if n == 0:
-        return []
+        return None
     epoch = date(1970, 1, 1)
     cut = float((as_of - epoch).days)
     log = Purchases(visits.patient, visits.day.astype(float), n)
@@ -251,6 +321,73 @@ def at_risk_patients(
     p_return, expected = model.predict(
         summary, float(horizon_days), _overdue_ratio(visits, n, cut)[:, None]
     )
+    money = _patient_money(engine, as_of)
+    ids = [int(p) for p in patients]
+    return _Scored(
+        patients=patients,
+        visits=visits,
+        services=services,
+        summary=summary,
+        p_return=np.clip(p_return, 0.0, 1.0),
+        expected=expected,
+        recent_value=np.array([money.get(p, (0.0, 0.0))[0] for p in ids]),
+        prior_value=np.array([money.get(p, (0.0, 0.0))[1] for p in ids]),
+        booked=frozenset(_booked_ahead(engine, as_of)),
+        missed=_missed(engine, as_of),
+    )
+
+
+def patient_outlook(
+    engine: Engine, *, as_of: date, patient_ids: list[int], horizon_days: int = 90
+) -> dict[int, PatientOutlook]:
+    """p_return and 12-month stake of the given patients (those with a completed visit up to
+    `as_of`; others are left out), from the same scoring as `at_risk_patients`."""
+    scored = _score(engine, as_of, horizon_days)
+    if scored is None:
+        return {}
+    index = {int(p): i for i, p in enumerate(scored.patients)}
+    found = {}
+    for pid in patient_ids:
+        i = index.get(pid)
+        if i is None:
+            continue
+        recent, prior = float(scored.recent_value[i]), float(scored.prior_value[i])
+        annual = annual_value(recent, prior)
+        p = float(scored.p_return[i])
+        found[pid] = PatientOutlook(
+            patient_id=pid,
+            p_return=round(p, 4),
+            horizon_days=horizon_days,
+            trailing_12m_value=round(recent, 2),
+            annual_value=round(annual, 2),
+            dollars_at_stake=round(dollars_at_stake(annual, p), 2),
+        )
+    return found
+
+
+def at_risk_patients(
+    engine: Engine,
+    *,
+    as_of: date,
+    organization_id: int | None = None,
+    location_id: int | None = None,
+    horizon_days: int = 90,
+    limit: int | None = None,
+) -> list[AtRiskPatient]:
+    """Patients overdue or showing churn signals, most dollars at stake first (module doc)."""
+    scored = _score(engine, as_of, horizon_days)
+    if scored is None:
+        return []
+    patients, visits, services, summary = (
+        scored.patients,
+        scored.visits,
+        scored.services,
+        scored.summary,
+    )
+    n = len(patients)
+    epoch = date(1970, 1, 1)
+    cut = float((as_of - epoch).days)
+    expected = scored.expected
 
     last = _last_index(visits, n, cut)
     last_day = visits.day[last]
@@ -269,13 +406,12 @@ def at_risk_patients(
         visits.patient[(visits.day <= cut - year) & (visits.day > cut - 2 * year)], minlength=n
     )
 
-    money = _patient_money(engine, as_of)
-    booked = _booked_ahead(engine, as_of)
-    missed = _missed(engine, as_of)
+    booked = scored.booked
+    missed = scored.missed
     allowed = _org_locations(engine, organization_id)
     ids = [int(p) for p in patients]
-    recent_value = np.array([money.get(p, (0.0, 0.0))[0] for p in ids])
-    prior_value = np.array([money.get(p, (0.0, 0.0))[1] for p in ids])
+    recent_value = scored.recent_value
+    prior_value = scored.prior_value
     no_show_day = np.array([_day(missed.get(p, {}).get("no_show")) for p in ids])
     cancel_day = np.array([_day(missed.get(p, {}).get("cancelled")) for p in ids])
     last_loc = visits.location_id[last]
@@ -290,9 +426,9 @@ def at_risk_patients(
         listed &= last_loc == location_id
     if allowed is not None:
         listed &= np.isin(last_loc, np.fromiter(allowed, dtype=np.int64, count=len(allowed)))
-    p_clipped = np.clip(p_return, 0.0, 1.0)
-    annual = np.maximum(recent_value, (recent_value + prior_value) / 2)
-    stake = annual * (1 - p_clipped)
+    p_clipped = scored.p_return
+    annual = np.maximum(recent_value, (recent_value + prior_value) / 2)  # = annual_value()
+    stake = np.maximum(annual, 0.0) * (1 - p_clipped)  # = dollars_at_stake(), vectorized
     order = sorted(np.flatnonzero(listed), key=lambda i: (-round(stake[i], 2), ids[i]))
     if limit is not None:
         order = order[:limit]
@@ -392,4 +528,11 @@ def _facts(row: AtRiskPatient, as_of: date, horizon_days: int) -> list[Fact]:
     ]
 
 
-__all__ = ["AtRiskPatient", "at_risk_patients"]
+__all__ = [
+    "AtRiskPatient",
+    "PatientOutlook",
+    "annual_value",
+    "at_risk_patients",
+    "dollars_at_stake",
+    "patient_outlook",
+]

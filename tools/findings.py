@@ -4,28 +4,39 @@
 `persist_findings` upserts them into `store.models.Finding` by fingerprint, so the same gap seen
 again tomorrow updates the row instead of being announced again.
 
+Every finding's dollars are **per month** (`tools.targets.per_month`: the amount over the
+finding's window × 30.4375 / the window's days), so findings from different windows are
+comparable and are ranked in that unit; the formula shows the window and the normalization.
+Targets come from `tools.targets.Targets` (settings, defaults = the seed's ranges) and each
+finding names the one it used (`evidence.target_used`).
+
 Kinds, windows and dollar formulas (every formula is also written, with its numbers, into the
 draft's `formula` and `evidence`):
 
 - `rebooking_gap` (per provider and per location): completed rebookable visits in the 30 days
   ending the day before `as_of` (so each visit had its day to be rebooked). Target = the higher
-  of the industry average midpoint (60%) and the subject's own rate in the 182 days before the
-  window. dollars = (target − actual) × eligible visits × average visit value.
-- `comp_above_range` / `comp_below_range` (per provider): the last three complete calendar
-  months. Ratio > 50%: dollars = (ratio − 0.40) × production (the benchmark midpoint).
-  Ratio < 30% (retention risk): dollars = (0.35 − ratio) × production, the raise that would
-  bring pay to the bottom of the healthy range.
+  of the rebooking target (60%) and the subject's own rate in the 182 days before the window.
+  dollars = (target − actual) × eligible visits × average visit value, per month.
+- `comp_above_range` / `comp_below_range` (per provider): the last three calendar months that
+  are complete on `as_of` **and** that the provider's payroll reaches (payroll imported up to
+  Nov 15 makes October the last month), over the days payroll covers. Ratio above the healthy
+  range (50%): dollars = (ratio − 40% midpoint) × production. Ratio below the retention-risk
+  line (30%): dollars = (35% healthy floor − ratio) × production, the raise that would bring
+  pay to the bottom of the healthy range. Per month over the covered days.
 - `cac_jump` (per location and paid channel): the current month to date and the three months
   before it, against the six months before those. When CAC rose ≥ 25%:
-  dollars = (recent CAC − baseline CAC) × recent new patients (the extra spend).
+  dollars = (recent CAC − baseline CAC) × recent new patients (the extra spend), per month.
 - `vip_concentration` (organization, or the location asked for): trailing 12 months. When the
-  top 10% of patients bring ≥ 35% of revenue, dollars = the 12-month revenue of VIPs who have
-  gone quiet (no visit for 120 days and 1.5 × their own usual interval, nothing booked): the
-  revenue at risk.
-- `utilization_gap` (per provider): the 30 days ending `as_of`. Target = 65% (industry average
-  midpoint); dollars = (target − actual) × available hours × production per booked hour.
-- `no_show_cost` (per location): the 30 days ending `as_of`, when the rate is above the top
-  performers' 8%: dollars = no-shows × average booked value (list price of the missed service).
+  top 10% of patients bring ≥ 35% of revenue, dollars = Σ over the VIPs who have gone quiet
+  (no visit for 120 days and 1.5 × their own usual interval, nothing booked) of
+  `tools.at_risk.dollars_at_stake` (annual value × (1 − p_return), the 12 months of spend
+  expected to be lost) ÷ 12.
+- `utilization_gap` (per provider): the 30 days ending `as_of`. Target = 65%;
+  dollars = (target − actual) × available hours × production per booked hour, per month.
+- `no_show_cost` (per location): the 30 days ending `as_of`, when the no-show rate is worse
+  than the target (17.5%): dollars = (rate − target) × seen appointments (completed +
+  no-shows) × average ticket (net sales of the window's completed visits / completed visits),
+  per month; nothing when at or better than the target.
 
 Small samples make no finding: fewer than 30 eligible visits, completed appointments (for
 compensation and utilization), seen appointments (no-shows), new patients (CAC) or paying
@@ -39,17 +50,19 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import Connection, Engine, select, update
+from sqlalchemy import Connection, Engine, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from store import tables as t
-from tools.benchmarks import benchmark_value, load_benchmarks
+from tools.at_risk import dollars_at_stake, patient_outlook
+from tools.benchmarks import load_benchmarks
 from tools.facts import Fact, FactMaker, FindingDraft, Unit
 from tools.kpi_base import GroupBy, Resolved, fact_id, resolve
 from tools.marketing import new_patient_counts, spend_counts
 from tools.operations import attendance_counts, capacity_counts, rebooking_counts, revenue_counts
 from tools.pnl import comp_ratio_counts
 from tools.scope import Period, Scope
+from tools.targets import Targets, per_month, per_month_words
 from tools.vip import lapsing_vips, vip_concentration
 
 SOURCE = "tools.findings"
@@ -64,11 +77,6 @@ class PersistedFinding(BaseModel):
     finding_id: int
     is_new: bool
     draft: FindingDraft
-
-
-def _midpoint(kpi: str, name: str = "average") -> float:
-    low, high = benchmark_value(kpi, name)
-    return round((low + high) / 2, 4)
 
 
 def _months_before(first_of_month: date, months: int) -> date:
@@ -92,9 +100,18 @@ def _fact(
 class _Context:
     """Names and scopes shared by the detectors of one run."""
 
-    def __init__(self, conn: Connection, organization_id: int, location_id: int | None) -> None:
+    def __init__(
+        self,
+        conn: Connection,
+        organization_id: int,
+        location_id: int | None,
+        targets: Targets,
+        min_sample: int,
+    ) -> None:
         self.conn = conn
         self.organization_id = organization_id
+        self.targets = targets
+        self.min_sample = min_sample
         self.res: Resolved = resolve(conn, Scope(organization_id, location_id))
         self.locations = dict(
             conn.execute(
@@ -138,7 +155,11 @@ class _Context:
         provider_id: int | None,
         fingerprint_key: str | None = None,
         fact_kind: str | None = None,
+        window_dollars: float,
+        window_days: int,
+        target_used: str,
     ) -> FindingDraft:
+        """`dollars` are per month; `window_dollars` the same gap over `window_days`."""
         dollars = round(dollars, 2)
         facts = [
             _fact(
@@ -146,12 +167,19 @@ class _Context:
                 scope,
                 period,
                 "dollars",
-                f"Dollars at stake: {title}",
+                f"Dollars at stake per month: {title}",
                 dollars,
                 "USD",
             ),
             *facts,
         ]
+        evidence = {
+            **evidence,
+            "dollars_unit": "USD per month",
+            "window_dollars_usd": round(window_dollars, 2),
+            "window_days": window_days,
+            "target_used": target_used,
+        }
         return FindingDraft(
             kind=kind,
             title=title,
@@ -176,33 +204,35 @@ class _Context:
 def _rebooking(ctx: _Context, as_of: date) -> list[FindingDraft]:
     window = Period(as_of - timedelta(days=30), as_of - timedelta(days=1))
     baseline = Period(window.start - timedelta(days=182), window.start - timedelta(days=1))
-    industry = _midpoint("rebooking_rate")
+    setting = ctx.targets.rebooking_rate
     drafts = []
     levels: tuple[GroupBy, ...] = ("provider", "location")
     for level in levels:
         now = rebooking_counts(ctx.conn, ctx.res, window, group=level)
         before = rebooking_counts(ctx.conn, ctx.res, baseline, group=level)
         for key, (eligible, rebooked, net_cents) in sorted(now.items(), key=lambda kv: kv[0] or 0):
-            if key is None or eligible < MIN_SAMPLE:
+            if key is None or eligible < ctx.min_sample:
                 continue
             actual = rebooked / eligible
             b_eligible, b_rebooked, _ = before.get(key, (0, 0, 0))
-            own = b_rebooked / b_eligible if b_eligible >= MIN_SAMPLE else None
-            target = max(industry, own or 0.0)
+            own = b_rebooked / b_eligible if b_eligible >= ctx.min_sample else None
+            target = max(setting, own or 0.0)
             gap = target - actual
             if gap < MIN_REBOOKING_GAP:
                 continue
             visit_value = net_cents / 100.0 / eligible
-            dollars = gap * eligible * visit_value
+            total = gap * eligible * visit_value
+            dollars = per_month(total, window.days)
             scope, name, location_id, provider_id = ctx.subject(level, key)
-            target_source = (
-                "own rate in the previous 182 days"
-                if own is not None and own > industry
-                else "industry average midpoint (seed 001: 55–65%)"
+            target_used = (
+                f"own rebooking rate {own:.1%} in the previous 182 days"
+                if own is not None and own > setting
+                else f"rebooking target {setting:.1%} (setting target_rebooking_rate; "
+                "seed 001 industry average 55–65%)"
             )
             formula = (
                 f"(target {target:.1%} − actual {actual:.1%}) × {eligible} eligible visits × "
-                f"${visit_value:,.2f} average visit value = ${dollars:,.0f}"
+                f"${visit_value:,.2f} average visit value = {per_month_words(total, window.days)}"
             )
             facts = [
                 _fact(
@@ -257,7 +287,7 @@ def _rebooking(ctx: _Context, as_of: date) -> list[FindingDraft]:
                         "rebooked_visits": rebooked,
                         "actual_rate": round(actual, 4),
                         "target_rate": round(target, 4),
-                        "target_source": target_source,
+                        "target_source": target_used,
                         "baseline_rate": None if own is None else round(own, 4),
                         "baseline_eligible_visits": b_eligible,
                         "baseline_period": baseline.label(),
@@ -267,98 +297,151 @@ def _rebooking(ctx: _Context, as_of: date) -> list[FindingDraft]:
                     facts=facts,
                     location_id=location_id,
                     provider_id=provider_id,
+                    window_dollars=total,
+                    window_days=window.days,
+                    target_used=target_used,
                 )
             )
     return drafts
 
 
+def _month_end_on_or_before(day: date) -> date:
+    """The day itself when it ends its month, else the last day of the month before."""
+    if (day + timedelta(days=1)).day == 1:
+        return day
+    return day.replace(day=1) - timedelta(days=1)
+
+
+def comp_windows(ctx: _Context, as_of: date) -> dict[int, Period]:
+    """Per provider with payroll: the three calendar months the comp finding looks at — the
+    last ones complete on `as_of` that the provider's payroll reaches to the end."""
+    last_complete = as_of.replace(day=1) - timedelta(days=1)
+    c = t.compensation
+    ends = ctx.conn.execute(
+        select(c.c.provider_id, func.max(c.c.period_end))
+        .where(c.c.provider_id.in_(list(ctx.providers)))
+        .group_by(c.c.provider_id)
+    ).all()
+    windows = {}
+    for pid, payroll_end in ends:
+        end = min(last_complete, _month_end_on_or_before(_as_date(payroll_end)))
+        windows[int(pid)] = Period(_months_before(end.replace(day=1), 2), end)
+    return windows
+
+
+def _as_date(value: date | str) -> date:
+    return date.fromisoformat(value[:10]) if isinstance(value, str) else value
+
+
 def _comp(ctx: _Context, as_of: date) -> list[FindingDraft]:
-    end = as_of.replace(day=1) - timedelta(days=1)
-    window = Period(_months_before(as_of.replace(day=1), 3), end)
-    target = float(benchmark_value("comp_to_production", "target"))
-    low, high = benchmark_value("comp_to_production", "healthy")
-    risk = float(benchmark_value("comp_to_production", "retention_risk_below"))
-    visits = attendance_counts(ctx.conn, ctx.res, window, group="provider")
+    windows = comp_windows(ctx, as_of)
     drafts = []
-    for pid, (comp_cents, prod_cents) in sorted(
-        comp_ratio_counts(ctx.conn, ctx.res, window).items()
-    ):
-        if prod_cents <= 0 or visits.get(pid, {}).get("completed", 0) < MIN_SAMPLE:
-            continue
-        comp_ratio = comp_cents / prod_cents
-        production = prod_cents / 100.0
-        scope, name, location_id, _ = ctx.subject("provider", pid)
-        if comp_ratio > high:
-            kind = "comp_above_range"
-            dollars = (comp_ratio - target) * production
-            formula = (
-                f"(ratio {comp_ratio:.1%} − {target:.0%} benchmark midpoint) × "
-                f"${production:,.0f} production = ${dollars:,.0f}"
-            )
-            title = f"{name}: compensation {comp_ratio:.0%} of production (healthy 35–50%)"
-            action = f"Review {name}'s compensation plan against production."
-        elif comp_ratio < risk:
-            kind = "comp_below_range"
-            dollars = (low - comp_ratio) * production
-            formula = (
-                f"({low:.0%} healthy floor − ratio {comp_ratio:.1%}) × "
-                f"${production:,.0f} production = ${dollars:,.0f}"
-            )
-            title = f"{name}: compensation {comp_ratio:.0%} of production — retention risk"
-            action = f"Check {name}'s pay against the market before they leave."
-        else:
-            continue
-        facts = [
-            _fact(
-                kind,
-                scope,
-                window,
-                "ratio",
-                f"Comp-to-production ratio, {name}",
-                round(comp_ratio, 6),
-                "percent",
-            ),
-            _fact(
-                kind,
-                scope,
-                window,
-                "production",
-                f"Production, {name}",
-                round(production, 2),
-                "USD",
-            ),
-            _fact(
-                kind,
-                scope,
-                window,
-                "compensation",
-                f"Compensation, {name}",
-                round(comp_cents / 100.0, 2),
-                "USD",
-            ),
-        ]
-        drafts.append(
-            ctx.draft(
-                kind=kind,
-                scope=scope,
-                title=title,
-                period=window,
-                dollars=dollars,
-                formula=formula,
-                action=action,
-                evidence={
-                    "comp_to_production": round(comp_ratio, 4),
-                    "production_usd": round(production, 2),
-                    "compensation_usd": round(comp_cents / 100.0, 2),
-                    "benchmark": "comp-to-production healthy 35–50%, midpoint 40%, below 30% "
-                    "retention risk (seed 001)",
-                },
-                facts=facts,
-                location_id=location_id,
-                provider_id=pid,
-            )
-        )
+    for window in sorted(set(windows.values()), key=lambda p: p.start):
+        visits = attendance_counts(ctx.conn, ctx.res, window, group="provider")
+        counts = comp_ratio_counts(ctx.conn, ctx.res, window)
+        for pid, (comp_cents, prod_cents, days) in sorted(counts.items()):
+            if windows.get(pid) != window:
+                continue
+            if prod_cents <= 0 or visits.get(pid, {}).get("completed", 0) < ctx.min_sample:
+                continue
+            drafts.extend(_comp_draft(ctx, pid, window, comp_cents, prod_cents, days))
     return drafts
+
+
+def _comp_draft(
+    ctx: _Context, pid: int, window: Period, comp_cents: float, prod_cents: int, days: int
+) -> list[FindingDraft]:
+    targets = ctx.targets
+    comp_ratio = comp_cents / prod_cents
+    production = prod_cents / 100.0
+    scope, name, location_id, _ = ctx.subject("provider", pid)
+    months = f"{window.start:%Y-%m}..{window.end:%Y-%m}"
+    covered = "" if days >= window.days else f", payroll covers {days} of {window.days} days"
+    if comp_ratio > targets.comp_high:
+        kind = "comp_above_range"
+        total = (comp_ratio - targets.comp_target) * production
+        formula = (
+            f"(ratio {comp_ratio:.1%} − {targets.comp_target:.0%} benchmark midpoint) × "
+            f"${production:,.0f} production ({months}{covered}) = {per_month_words(total, days)}"
+        )
+        title = (
+            f"{name}: compensation {comp_ratio:.0%} of production "
+            f"(healthy {targets.comp_low:.0%}–{targets.comp_high:.0%})"
+        )
+        action = f"Review {name}'s compensation plan against production."
+        target_used = (
+            f"healthy range {targets.comp_low:.0%}–{targets.comp_high:.0%}, midpoint "
+            f"{targets.comp_target:.0%} (settings target_comp_*; seed 001)"
+        )
+    elif comp_ratio < targets.comp_retention_risk:
+        kind = "comp_below_range"
+        total = (targets.comp_low - comp_ratio) * production
+        formula = (
+            f"({targets.comp_low:.0%} healthy floor − ratio {comp_ratio:.1%}) × "
+            f"${production:,.0f} production ({months}{covered}) = {per_month_words(total, days)}"
+        )
+        title = f"{name}: compensation {comp_ratio:.0%} of production — retention risk"
+        action = f"Check {name}'s pay against the market before they leave."
+        target_used = (
+            f"retention risk below {targets.comp_retention_risk:.0%}, healthy floor "
+            f"{targets.comp_low:.0%} (settings target_comp_*; seed 001)"
+        )
+    else:
+        return []
+    facts = [
+        _fact(
+            kind,
+            scope,
+            window,
+            "ratio",
+            f"Comp-to-production ratio, {name}",
+            round(comp_ratio, 6),
+            "percent",
+        ),
+        _fact(
+            kind,
+            scope,
+            window,
+            "production",
+            f"Production, {name}",
+            round(production, 2),
+            "USD",
+        ),
+        _fact(
+            kind,
+            scope,
+            window,
+            "compensation",
+            f"Compensation, {name}",
+            round(comp_cents / 100.0, 2),
+            "USD",
+        ),
+    ]
+    return [
+        ctx.draft(
+            kind=kind,
+            scope=scope,
+            title=title,
+            period=window,
+            dollars=per_month(total, days),
+            formula=formula,
+            action=action,
+            evidence={
+                "comp_to_production": round(comp_ratio, 4),
+                "production_usd": round(production, 2),
+                "compensation_usd": round(comp_cents / 100.0, 2),
+                "payroll_days_covered": days,
+                "benchmark": "comp-to-production healthy 35–50%, midpoint 40%, below 30% "
+                "retention risk (seed 001)",
+            },
+            facts=facts,
+            location_id=location_id,
+            provider_id=pid,
+            window_dollars=total,
+            window_days=days,
+            target_used=target_used,
+        )
+    ]
 
 
 def _cac(ctx: _Context, as_of: date) -> list[FindingDraft]:
@@ -377,17 +460,19 @@ def _cac(ctx: _Context, as_of: date) -> list[FindingDraft]:
         )
         for channel in sorted(spend_now):
             n_now, n_before = new_now.get(channel, 0), new_before.get(channel, 0)
-            if n_now < MIN_SAMPLE or n_before < MIN_SAMPLE or not spend_before.get(channel):
+            if n_now < ctx.min_sample or n_before < ctx.min_sample:
+                continue
+            if not spend_before.get(channel):
                 continue
             cac_now = spend_now[channel] / 100.0 / n_now
             cac_before = spend_before[channel] / 100.0 / n_before
             if cac_now < CAC_JUMP_RATIO * cac_before:
                 continue
-            dollars = (cac_now - cac_before) * n_now
+            total = (cac_now - cac_before) * n_now
             scope, name, _, _ = ctx.subject("location", location_id)
             formula = (
                 f"(recent CAC ${cac_now:,.2f} − baseline CAC ${cac_before:,.2f}) × "
-                f"{n_now} new patients = ${dollars:,.0f}"
+                f"{n_now} new patients = {per_month_words(total, recent.days)}"
             )
             kind = "cac_jump"
             facts = [
@@ -425,7 +510,7 @@ def _cac(ctx: _Context, as_of: date) -> list[FindingDraft]:
                     scope=scope,
                     title=f"{name}: {channel} cost per new patient up {cac_now / cac_before:.1f}×",
                     period=recent,
-                    dollars=dollars,
+                    dollars=per_month(total, recent.days),
                     formula=formula,
                     action=f"Review the {channel} campaigns at {name}; shift budget if "
                     "conversion does not recover.",
@@ -446,6 +531,9 @@ def _cac(ctx: _Context, as_of: date) -> list[FindingDraft]:
                     provider_id=None,
                     fingerprint_key=f"{kind}|{scope}|{channel}",
                     fact_kind=f"{kind}.{channel}",
+                    window_dollars=total,
+                    window_days=recent.days,
+                    target_used=f"own baseline CAC {baseline.label()} (× {CAC_JUMP_RATIO} to flag)",
                 )
             )
     return drafts
@@ -456,20 +544,38 @@ def _vip(ctx: _Context, engine: Engine, as_of: date, location_id: int | None) ->
     scope_obj = Scope(ctx.organization_id, location_id)
     share = vip_concentration(engine, scope_obj, window)
     typical_low = load_benchmarks()["vip_concentration"].typical or (0.35, 0.45)
-    if share.value is None or share.details["paying_patients"] < MIN_SAMPLE:
+    if share.value is None or share.details["paying_patients"] < ctx.min_sample:
         return []
     if share.value < typical_low[0]:
         return []
     lapsing = lapsing_vips(engine, scope_obj, window, quiet_days=VIP_QUIET_DAYS)
-    dollars = sum(v.revenue_12m for v in lapsing)
-    if dollars <= 0:
+    if not lapsing:
+        return []
+    model_note = None
+    try:
+        outlook = patient_outlook(engine, as_of=as_of, patient_ids=[v.patient_id for v in lapsing])
+    except ValueError as exc:
+        # Too little history to fit the return model (a tiny practice): say so, count the year.
+        outlook, model_note = {}, f"return model unavailable ({exc}): chance of return taken as 0"
+    stakes = []
+    for vip in lapsing:
+        seen = outlook.get(vip.patient_id)
+        # No model score (no completed visit on record, or no model): her whole year at stake.
+        stake = seen.dollars_at_stake if seen else dollars_at_stake(vip.revenue_12m, 0.0)
+        p = seen.p_return if seen else 0.0
+        stakes.append((vip, p, stake))
+    stakes.sort(key=lambda row: (-row[2], row[0].patient_id))
+    total = sum(stake for _, _, stake in stakes)
+    if total <= 0:
         return []
     scope = share.scope
     name = ctx.res.name
+    revenue = sum(v.revenue_12m for v in lapsing)
     formula = (
-        f"Σ 12-month revenue of {len(lapsing)} VIPs quiet for over {VIP_QUIET_DAYS} days and "
-        f"1.5× their usual interval, nothing booked = ${dollars:,.0f} "
-        f"(VIPs bring {share.value:.1%} of revenue)"
+        f"Σ over {len(lapsing)} VIPs quiet for over {VIP_QUIET_DAYS} days and 1.5× their usual "
+        f"interval, nothing booked, of annual value × (1 − chance of a visit in the next 90 "
+        f"days) = ${total:,.0f} of the next 12 months (their last 12 months: ${revenue:,.0f}) "
+        f"÷ 12 = ${total / 12:,.0f} per month (VIPs bring {share.value:.1%} of revenue)"
     )
     kind = "vip_concentration"
     facts = [
@@ -491,28 +597,38 @@ def _vip(ctx: _Context, engine: Engine, as_of: date, location_id: int | None) ->
             title=f"{name}: top 10% of patients bring {share.value:.0%} of revenue; "
             f"{len(lapsing)} of them have gone quiet",
             period=window,
-            dollars=dollars,
+            dollars=total / 12,
             formula=formula,
             action="Call the lapsing VIPs first; they carry a disproportionate share of revenue.",
             evidence={
                 "vip_share": round(share.value, 4),
                 "vip_patients": share.details["vip_patients"],
                 "paying_patients": share.details["paying_patients"],
-                "lapsing_vips": [v.patient for v in lapsing[:50]],
+                "lapsing_vips": [v.patient for v, _, _ in stakes[:50]],
+                "lapsing_stakes_usd": {
+                    v.patient: {"p_return": p, "at_stake_12m": round(stake, 2)}
+                    for v, p, stake in stakes[:50]
+                },
                 "lapsing_count": len(lapsing),
+                "lapsing_revenue_12m_usd": round(revenue, 2),
+                "at_stake_12m_usd": round(total, 2),
                 "quiet_days": VIP_QUIET_DAYS,
+                "return_model_note": model_note,
                 "benchmark": "top 10% typically drive 35–45% of revenue (seed 001)",
             },
             facts=facts,
             location_id=location_id,
             provider_id=None,
+            window_dollars=total,
+            window_days=365,
+            target_used="VIP concentration typical range 35–45% (seed 001)",
         )
     ]
 
 
 def _utilization(ctx: _Context, as_of: date) -> list[FindingDraft]:
     window = Period.trailing(30, as_of)
-    target = _midpoint("utilization")
+    target = ctx.targets.utilization
     capacity = capacity_counts(ctx.conn, ctx.res, window, group="provider")
     production = revenue_counts(ctx.conn, ctx.res, window, group="provider", providers_only=True)
     attendance = attendance_counts(ctx.conn, ctx.res, window, group="provider")
@@ -520,20 +636,20 @@ def _utilization(ctx: _Context, as_of: date) -> list[FindingDraft]:
     for pid, (booked, available) in sorted(capacity.items(), key=lambda kv: kv[0] or 0):
         if pid is None or not available or not booked:
             continue
-        if attendance.get(pid, {}).get("completed", 0) < MIN_SAMPLE:
+        if attendance.get(pid, {}).get("completed", 0) < ctx.min_sample:
             continue
         actual = booked / available
         if target - actual < MIN_UTILIZATION_GAP:
             continue
         per_hour = production.get(pid, 0) / 100.0 / (booked / 60.0)
         hours = available / 60.0
-        dollars = (target - actual) * hours * per_hour
-        if dollars <= 0:
+        total = (target - actual) * hours * per_hour
+        if total <= 0:
             continue
         scope, name, location_id, _ = ctx.subject("provider", pid)
         formula = (
             f"(target {target:.0%} − actual {actual:.1%}) × {hours:,.0f} available hours × "
-            f"${per_hour:,.2f} production per booked hour = ${dollars:,.0f}"
+            f"${per_hour:,.2f} production per booked hour = {per_month_words(total, window.days)}"
         )
         kind = "utilization_gap"
         drafts.append(
@@ -542,7 +658,7 @@ def _utilization(ctx: _Context, as_of: date) -> list[FindingDraft]:
                 scope=scope,
                 title=f"{name}: utilization {actual:.0%} vs {target:.0%}",
                 period=window,
-                dollars=dollars,
+                dollars=per_month(total, window.days),
                 formula=formula,
                 action=f"Fill {name}'s open hours (waitlist, recall lists) or trim the schedule.",
                 evidence={
@@ -575,42 +691,72 @@ def _utilization(ctx: _Context, as_of: date) -> list[FindingDraft]:
                 ],
                 location_id=location_id,
                 provider_id=pid,
+                window_dollars=total,
+                window_days=window.days,
+                target_used=f"utilization target {target:.0%} (setting target_utilization; "
+                "seed 001 industry average 60–70%)",
             )
         )
     return drafts
 
 
+def ticket_counts(conn: Connection, res: Resolved, period: Period) -> dict[int, int]:
+    """Per location: net cents of the sales attached to the period's completed appointments
+    (the numerator of the average ticket)."""
+    a, s = t.appointment, t.sale
+    rows = conn.execute(
+        select(a.c.location_id, func.coalesce(func.sum(s.c.net_cents), 0))
+        .select_from(s.join(a, a.c.id == s.c.appointment_id))
+        .where(
+            a.c.status == "completed",
+            a.c.local_date.between(period.start, period.end),
+            a.c.location_id.in_(res.location_ids),
+        )
+        .group_by(a.c.location_id)
+    ).all()
+    return {int(lid): int(cents) for lid, cents in rows}
+
+
 def _no_shows(ctx: _Context, as_of: date) -> list[FindingDraft]:
     window = Period.trailing(30, as_of)
-    top_high = benchmark_value("no_show_rate", "top")[1]
+    target = ctx.targets.no_show_rate
     drafts = []
     counts = attendance_counts(ctx.conn, ctx.res, window, group="location")
+    tickets = ticket_counts(ctx.conn, ctx.res, window)
     for lid, c in sorted(counts.items(), key=lambda kv: kv[0] or 0):
         seen = c["completed"] + c["no_show"]
-        if lid is None or seen < MIN_SAMPLE or not c["no_show"]:
+        if lid is None or seen < ctx.min_sample or not c["completed"]:
             continue
         rate = c["no_show"] / seen
-        if rate <= top_high:
+        if rate <= target:
+            continue  # at or better than the target: no cost
+        ticket = tickets.get(lid, 0) / 100.0 / c["completed"]
+        excess = (rate - target) * seen
+        total = excess * ticket
+        if total <= 0:
             continue
-        value = c["no_show_value_cents"] / 100.0
-        average = value / c["no_show"]
         scope, name, _, _ = ctx.subject("location", lid)
-        formula = f"{c['no_show']} no-shows × ${average:,.2f} average booked value = ${value:,.0f}"
+        formula = (
+            f"(no-show rate {rate:.1%} − target {target:.1%}) × {seen} seen appointments × "
+            f"${ticket:,.2f} average ticket = {per_month_words(total, window.days)}"
+        )
         kind = "no_show_cost"
         drafts.append(
             ctx.draft(
                 kind=kind,
                 scope=scope,
-                title=f"{name}: {c['no_show']} no-shows ({rate:.0%}) in 30 days",
+                title=f"{name}: no-show rate {rate:.0%} vs target {target:.1%}",
                 period=window,
-                dollars=value,
+                dollars=per_month(total, window.days),
                 formula=formula,
                 action="Confirm appointments 48 h ahead and take deposits for repeat no-shows.",
                 evidence={
                     "no_shows": c["no_show"],
                     "completed": c["completed"],
                     "no_show_rate": round(rate, 4),
-                    "average_booked_value_usd": round(average, 2),
+                    "target_rate": target,
+                    "excess_no_shows": round(excess, 2),
+                    "average_ticket_usd": round(ticket, 2),
                     "benchmark": "no-show average 15–20%, top 5–8% (seed 001)",
                 },
                 facts=[
@@ -629,6 +775,10 @@ def _no_shows(ctx: _Context, as_of: date) -> list[FindingDraft]:
                 ],
                 location_id=lid,
                 provider_id=None,
+                window_dollars=total,
+                window_days=window.days,
+                target_used=f"no-show target {target:.1%} (setting target_no_show_rate; "
+                "seed 001 industry average 15–20%)",
             )
         )
     return drafts
@@ -638,12 +788,21 @@ def _no_shows(ctx: _Context, as_of: date) -> list[FindingDraft]:
 
 
 def compute_findings(
-    engine: Engine, *, organization_id: int, as_of: date, location_id: int | None = None
+    engine: Engine,
+    *,
+    organization_id: int,
+    as_of: date,
+    location_id: int | None = None,
+    targets: Targets | None = None,
+    min_sample: int = MIN_SAMPLE,
 ) -> list[FindingDraft]:
     """Every finding for the organization (or one location) as of a local day, ranked by
-    dollars (largest first). See the module docstring for kinds, windows and formulas."""
+    dollars per month (largest first). See the module docstring for kinds, windows and
+    formulas. `targets` default to the seed's ranges (`Targets.default()`); `min_sample` is
+    the smallest sample that makes a finding."""
+    chosen = targets or Targets.default()
     with engine.connect() as conn:
-        ctx = _Context(conn, organization_id, location_id)
+        ctx = _Context(conn, organization_id, location_id, chosen, min_sample)
         drafts = [
             *_rebooking(ctx, as_of),
             *_comp(ctx, as_of),

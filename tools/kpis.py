@@ -21,6 +21,7 @@ from tools.benchmarks import (
     PeerComparison,
     compare_to_industry,
     compare_to_peers,
+    higher_is_better,
 )
 from tools.facts import Fact, FactSet
 from tools.kpi_base import GroupBy, KpiValue, Resolved, ScopeError, fact_id, ratio, resolve
@@ -134,6 +135,9 @@ class KpiEntry(BaseModel):
     current: KpiValue
     previous: KpiValue
     change: float | None = Field(description="current − previous (fraction points for %).")
+    higher_is_better: bool | None = Field(
+        default=None, description="The metric's direction; None for range metrics (comp ratio)."
+    )
     industry: BenchmarkComparison | None = None
     peers: PeerComparison | None = None
 
@@ -216,7 +220,7 @@ def peer_values(conn: Connection, org: Resolved, period: Period, level: GroupBy)
     comp = comp_ratio_counts(conn, org, period)
     if level == "provider":
         values["comp_to_production"] = {
-            k: ratio(c, n) if n > 0 else None for k, (c, n) in comp.items()
+            k: ratio(c, n) if n > 0 else None for k, (c, n, _) in comp.items()
         }
     else:
         home = dict(
@@ -227,7 +231,7 @@ def peer_values(conn: Connection, org: Resolved, period: Period, level: GroupBy)
             ).all()
         )
         sums: dict[int, list[float]] = {}
-        for pid, (c, n) in comp.items():
+        for pid, (c, n, _) in comp.items():
             acc = sums.setdefault(home[pid], [0.0, 0.0])
             acc[0] += c
             acc[1] += n
@@ -266,6 +270,7 @@ def _entry(
         current=current,
         previous=before,
         change=change,
+        higher_is_better=higher_is_better(kpi),
         industry=compare_to_industry(kpi, current.value),
         peers=peer,
     )
@@ -291,7 +296,12 @@ def _entry_facts(entry: KpiEntry, scope_key: str, period: Period) -> list[Fact]:
         facts.extend(entry.industry.facts)
     if entry.peers is not None and entry.peers.peers:
         for suffix, title, value, peer_unit in (
-            ("peer_rank", f"Rank among {entry.peers.peers} peers", entry.peers.rank, "count"),
+            (
+                "peer_rank",
+                f"Rank among {entry.peers.peers} peers (1 = best)",
+                entry.peers.rank,
+                "count",
+            ),
             ("peer_median", "Median of peers", entry.peers.median, unit),
             ("peer_best", "Best peer", entry.peers.best_value, unit),
         ):

@@ -135,6 +135,7 @@ def _snapshot_view(snapshot: KpiSnapshot) -> dict[str, Any]:
         }
         if entry.industry is not None:
             item["industry_position"] = entry.industry.position
+            item["industry_words"] = entry.industry.words
             bench = entry.industry.benchmark
             item["industry_ranges"] = {
                 k: v
@@ -221,6 +222,7 @@ def make_tools(engine: Engine) -> list[StructuredTool]:
                         "provider": row.name,
                         "location": row.location_name,
                         "compensation_known": row.compensation_known,
+                        "payroll_note": row.payroll_note,
                         "figures": [_fact_view(f) | {"label": f.label} for f in row.facts],
                     }
                 )
@@ -249,6 +251,7 @@ def make_tools(engine: Engine) -> list[StructuredTool]:
                     "title": d.title,
                     "scope": d.scope,
                     "dollars": d.dollars,
+                    "dollars_unit": "USD per month",
                     "formula": d.formula,
                     "recommended_action": d.recommended_action,
                     "period": f"{d.period_start}..{d.period_end}",

@@ -7,16 +7,22 @@ Definitions (period = inclusive local dates):
   period contributes 5/15 of its total to a period that starts on the 11th). A provider with no
   overlapping payroll row has compensation **unknown** (None), never 0;
 - cost of goods = Σ Sale.cogs_cents of the provider's sales;
-- profit = production − compensation − cost of goods (None when compensation is unknown);
-  a period reaching past the last payroll row only has the covered days' pay
-  (`payroll_days_covered` says how many days payroll covers);
-- comp-to-production = compensation / production (healthy 35–50%).
+- *covered days* = the days of the period that one of the provider's payroll rows covers.
+  Missing payroll is not $0 of pay: when payroll covers only part of the period (payroll is
+  usually imported up to the last pay date, so `last-30d` often reaches past it), profit and
+  the ratio are computed over the covered days only — production and cost of goods of the sales
+  on covered days — and the row says so (`payroll_partial`, "payroll covers 21 of 30 days");
+- profit = covered production − compensation − covered cost of goods (None when compensation
+  is unknown);
+- comp-to-production = compensation / covered production (healthy 35–50%).
 """
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from pydantic import BaseModel, Field
-from sqlalchemy import Connection, Engine, case, func, select
+from sqlalchemy import Connection, Engine, and_, case, exists, func, select
 
 from store import tables as t
 from tools.facts import Fact, FactMaker
@@ -35,15 +41,37 @@ class ProviderPnl(BaseModel):
     role: str
     location_id: int
     location_name: str
-    production: float
+    production: float = Field(description="Production over the whole period.")
     compensation: float | None = Field(description="None = unknown (no payroll rows).")
     cost_of_goods: float
-    profit: float | None = Field(description="production − compensation − cost of goods.")
-    comp_to_production: float | None
+    production_covered: float = Field(description="Production on the days payroll covers.")
+    cost_of_goods_covered: float
+    profit: float | None = Field(
+        description="covered production − compensation − covered cost of goods."
+    )
+    comp_to_production: float | None = Field(description="compensation / covered production.")
     payroll_rows: int
     payroll_days_covered: int
+    period_days: int
+    payroll_partial: bool = Field(description="Payroll covers some but not all of the period.")
+    payroll_note: str | None = Field(description="'payroll covers 21 of 30 days' when partial.")
     compensation_known: bool
     facts: list[Fact] = Field(default_factory=list)
+
+
+class CompCounts(NamedTuple):
+    """One provider's compensation and production over the days payroll covers."""
+
+    compensation_cents: float
+    production_cents: int
+    days_covered: int
+
+
+def coverage_note(days_covered: int, period_days: int) -> str | None:
+    """'payroll covers 21 of 30 days' when payroll covers part of the period, else None."""
+    if 0 < days_covered < period_days:
+        return f"payroll covers {days_covered} of {period_days} days"
+    return None
 
 
 def compensation_counts(
@@ -72,23 +100,38 @@ def compensation_counts(
         )
         .group_by(c.c.provider_id)
     )
+    # Rows never overlap in a sane payroll export; the cap keeps a duplicate from claiming
+    # more days than the period has.
     return {
-        int(pid): (float(cents or 0), int(rows), int(days or 0))
+        int(pid): (float(cents or 0), int(rows), min(int(days or 0), period.days))
         for pid, cents, rows, days in conn.execute(query).all()
     }
 
 
 def _sales_by_provider(
-    conn: Connection, res: Resolved, period: Period
+    conn: Connection, res: Resolved, period: Period, *, covered_only: bool = False
 ) -> dict[int, tuple[int, int]]:
-    s = t.sale
+    """Per provider: (net cents, cogs cents) of the period's sales — only of sales on days one
+    of the provider's payroll rows covers when `covered_only`."""
+    s, c = t.sale, t.compensation
+    where = [
+        s.c.provider_id.is_not(None),
+        s.c.local_date.between(period.start, period.end),
+        *res.where(s.c.location_id, s.c.provider_id),
+    ]
+    if covered_only:
+        where.append(
+            exists().where(
+                and_(
+                    c.c.provider_id == s.c.provider_id,
+                    c.c.period_start <= s.c.local_date,
+                    c.c.period_end >= s.c.local_date,
+                )
+            )
+        )
     query = (
         select(s.c.provider_id, func.sum(s.c.net_cents), func.sum(s.c.cogs_cents))
-        .where(
-            s.c.provider_id.is_not(None),
-            s.c.local_date.between(period.start, period.end),
-            *res.where(s.c.location_id, s.c.provider_id),
-        )
+        .where(*where)
         .group_by(s.c.provider_id)
     )
     return {int(pid): (int(net or 0), int(cogs or 0)) for pid, net, cogs in conn.execute(query)}
@@ -100,6 +143,7 @@ def provider_pnl(engine: Engine, scope: Scope, period: Period) -> list[ProviderP
     with engine.connect() as conn:
         res = resolve(conn, scope)
         sales = _sales_by_provider(conn, res, period)
+        covered_sales = _sales_by_provider(conn, res, period, covered_only=True)
         pay = compensation_counts(conn, res, period)
         p, loc = t.provider, t.location
         providers = conn.execute(
@@ -118,11 +162,19 @@ def provider_pnl(engine: Engine, scope: Scope, period: Period) -> list[ProviderP
         compensation = round(comp_cents / 100.0, 2) if known else None
         production = cents_to_usd(net) or 0.0
         cost = cents_to_usd(cogs) or 0.0
-        profit = None if compensation is None else round(production - compensation - cost, 2)
-        comp_ratio = ratio(compensation, production) if production > 0 else None
+        covered_net, covered_cogs = covered_sales.get(row.id, (0, 0))
+        production_covered = cents_to_usd(covered_net) or 0.0
+        cost_covered = cents_to_usd(covered_cogs) or 0.0
+        profit = (
+            None
+            if compensation is None
+            else round(production_covered - compensation - cost_covered, 2)
+        )
+        comp_ratio = ratio(compensation, production_covered) if production_covered > 0 else None
+        note = coverage_note(days, period.days)
         key = f"provider:{row.id}"
         name = f"{row.first_name} {row.last_name}"
-        label = f"{name}, {period.label()}"
+        label = f"{name}, {period.label()}" + (f" ({note})" if note else "")
 
         make = FactMaker(
             prefix=fact_id("provider_pnl", key, period),
@@ -135,7 +187,18 @@ def provider_pnl(engine: Engine, scope: Scope, period: Period) -> list[ProviderP
             make("production", f"Production, {label}", production, "USD"),
             make("compensation", f"Compensation (prorated payroll), {label}", compensation, "USD"),
             make("cost_of_goods", f"Cost of goods, {label}", cost, "USD"),
-            make("profit", f"Profit after compensation and cost of goods, {label}", profit, "USD"),
+            make(
+                "payroll_days_covered",
+                f"Days payroll covers, {label}",
+                days if known else 0,
+                "days",
+            ),
+            make(
+                "profit",
+                f"Profit after compensation and cost of goods, {label}",
+                profit,
+                "USD",
+            ),
             Fact(
                 id=fact_id("comp_to_production", key, period),
                 label=f"Comp-to-production ratio, {label}",
@@ -157,10 +220,15 @@ def provider_pnl(engine: Engine, scope: Scope, period: Period) -> list[ProviderP
                 production=production,
                 compensation=compensation,
                 cost_of_goods=cost,
+                production_covered=production_covered,
+                cost_of_goods_covered=cost_covered,
                 profit=profit,
                 comp_to_production=comp_ratio,
                 payroll_rows=pay_rows,
                 payroll_days_covered=days,
+                period_days=period.days,
+                payroll_partial=note is not None,
+                payroll_note=note,
                 compensation_known=known,
                 facts=facts,
             )
@@ -169,32 +237,45 @@ def provider_pnl(engine: Engine, scope: Scope, period: Period) -> list[ProviderP
     return results
 
 
-def comp_ratio_counts(
-    conn: Connection, res: Resolved, period: Period
-) -> dict[int, tuple[float, int]]:
-    """Per provider with payroll: (compensation cents, production cents)."""
-    sales = _sales_by_provider(conn, res, period)
+def comp_ratio_counts(conn: Connection, res: Resolved, period: Period) -> dict[int, CompCounts]:
+    """Per provider with payroll: compensation cents, production cents on the days payroll
+    covers, and how many days of the period it covers."""
+    sales = _sales_by_provider(conn, res, period, covered_only=True)
     return {
-        pid: (cents, sales.get(pid, (0, 0))[0])
-        for pid, (cents, _, _) in compensation_counts(conn, res, period).items()
+        pid: CompCounts(cents, sales.get(pid, (0, 0))[0], days)
+        for pid, (cents, _, days) in compensation_counts(conn, res, period).items()
     }
 
 
+def coverage_span(days: list[int], period_days: int) -> str | None:
+    """The partial-payroll note of several providers: 'payroll covers 15 of 30 days', or
+    'payroll covers 15–21 of 30 days' when they differ; None when every one is fully covered."""
+    if not days or min(days) >= period_days:
+        return None
+    low, high = min(days), max(days)
+    span = str(low) if low == high else f"{low}–{high}"
+    return f"payroll covers {span} of {period_days} days"
+
+
 def comp_to_production(engine: Engine, scope: Scope, period: Period) -> KpiValue:
-    """Comp-to-production ratio: Σ prorated compensation / Σ production, over the scope's
-    providers **that have payroll rows** in the period (providers without payroll are listed in
-    `details.providers_without_payroll` and left out of both sums). None when no provider has
-    payroll or production is zero."""
+    """Comp-to-production ratio: Σ prorated compensation / Σ production on the days payroll
+    covers, over the scope's providers **that have payroll rows** in the period (providers
+    without payroll are listed in `details.providers_without_payroll` and left out of both
+    sums). When payroll covers part of the period the title says so ("payroll covers 21 of 30
+    days") and `details.payroll_partial` is True. None when no provider has payroll or covered
+    production is zero."""
     with engine.connect() as conn:
         res = resolve(conn, scope)
         pairs = comp_ratio_counts(conn, res, period)
         sales = _sales_by_provider(conn, res, period)
     missing = sorted(pid for pid, (net, _) in sales.items() if pid not in pairs and net)
-    comp = sum(c for c, _ in pairs.values()) if pairs else None
-    production = sum(n for _, n in pairs.values())
+    comp = sum(c.compensation_cents for c in pairs.values()) if pairs else None
+    production = sum(c.production_cents for c in pairs.values())
+    note = coverage_span([c.days_covered for c in pairs.values()], period.days)
+    title = "Comp-to-production ratio" + (f" ({note})" if note else "")
     return make_kpi(
         kpi="comp_to_production",
-        title="Comp-to-production ratio",
+        title=title,
         unit="percent",
         res=res,
         period=period,
@@ -205,7 +286,14 @@ def comp_to_production(engine: Engine, scope: Scope, period: Period) -> KpiValue
         denominator=cents_to_usd(production),
         numerator_label="Provider compensation",
         numerator_unit="USD",
-        denominator_label="Provider production",
+        denominator_label="Provider production on the days payroll covers",
         denominator_unit="USD",
-        details={"providers_without_payroll": missing, "providers_with_payroll": sorted(pairs)},
+        details={
+            "providers_without_payroll": missing,
+            "providers_with_payroll": sorted(pairs),
+            "payroll_days_covered": {pid: c.days_covered for pid, c in sorted(pairs.items())},
+            "period_days": period.days,
+            "payroll_partial": note is not None,
+            "payroll_note": note,
+        },
     )

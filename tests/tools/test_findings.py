@@ -1,5 +1,6 @@
 """Findings: small samples stay quiet, persistence dedupes by fingerprint, and every KPI-type
-pattern planted in the demo practice comes out as a finding with the right scope and dollars."""
+pattern planted in the demo practice comes out as a finding with the right scope. Dollars are
+checked by hand, per finding kind, in `test_findings_handmade.py`."""
 
 from __future__ import annotations
 
@@ -83,6 +84,9 @@ def test_planted_kpi_patterns_become_findings(demo_engine: tuple[Engine, dict]) 
     findings = compute_findings(engine, organization_id=manifest["organization_id"], as_of=as_of)
     assert findings == sorted(findings, key=lambda d: -d.dollars)
     assert all(d.dollars > 0 and d.formula and d.evidence for d in findings)
+    # One unit: every finding is in dollars per month and names its target.
+    assert all(d.evidence["dollars_unit"] == "USD per month" for d in findings)
+    assert all("per month" in d.formula and d.evidence["target_used"] for d in findings)
 
     def find(kind: str, scope: str, **evidence: Any) -> FindingDraft:
         matches = [
@@ -105,18 +109,14 @@ def test_planted_kpi_patterns_become_findings(demo_engine: tuple[Engine, dict]) 
     jump = _pattern(manifest, "cac_jump")
     cac = find("cac_jump", f"location:{jump['location_id']}", channel=jump["channel"])
     assert cac.evidence["ratio"] >= 1.5
-    assert cac.dollars == pytest.approx(
-        (cac.evidence["recent_cac_usd"] - cac.evidence["baseline_cac_usd"])
-        * cac.evidence["recent_new_patients"],
-        rel=1e-3,
-    )
+    # (Dollar arithmetic is checked by hand in test_findings_handmade.py, not recomputed here.)
 
     high = _pattern(manifest, "comp_ratio_high")
     over = find("comp_above_range", f"provider:{high['provider_id']}")
-    # (ratio − 0.40) × production
-    assert over.dollars == pytest.approx(
-        (over.evidence["comp_to_production"] - 0.40) * over.evidence["production_usd"], rel=1e-3
-    )
+    assert over.evidence["comp_to_production"] > 0.50
+    # Payroll in the demo ends mid-November: the comp window is the last fully covered months.
+    assert over.period_end <= as_of.replace(day=1)
+    assert over.evidence["payroll_days_covered"] >= 89
     low = _pattern(manifest, "comp_ratio_low")
     under = find("comp_below_range", f"provider:{low['provider_id']}")
     assert under.evidence["comp_to_production"] < 0.30

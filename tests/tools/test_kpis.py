@@ -148,6 +148,39 @@ def test_provider_pnl_with_proration_and_unknown_compensation(store: Engine) -> 
     assert facts["provider_pnl.provider-2.2026-10.compensation"].display() == "n/a"
 
 
+def test_pnl_over_a_period_payroll_covers_partly(store: Engine) -> None:
+    # Oct 20–Nov 18 (30 days); Ana's payroll ends Oct 31, Cy's Nov 15.
+    period = Period(date(2026, 10, 20), date(2026, 11, 18))
+    rows = {row.provider_id: row for row in kpis.provider_pnl(store, ORG, period)}
+    ana, cy = rows[1], rows[3]
+    # Ana: Oct 16–31 pays 1,000 + 500 + 0 + 100 = 1,600 for 16 days; Oct 20–31 = 12 days of it
+    # → 1,600 × 12/16 = 1,200. Sales: V7 Oct 31 $500 (cogs 150) and the Nov 2 product $40
+    # (cogs 20); only Oct 20–31 is covered → covered production 500, covered cogs 150.
+    assert ana.compensation == pytest.approx(1200.0)
+    assert (ana.production, ana.production_covered) == (pytest.approx(540.0), pytest.approx(500.0))
+    assert ana.cost_of_goods_covered == pytest.approx(150.0)
+    assert ana.profit == pytest.approx(500.0 - 1200.0 - 150.0)  # not 540 − 1,200 − 170
+    assert ana.comp_to_production == pytest.approx(1200 / 500)
+    assert (ana.payroll_days_covered, ana.period_days, ana.payroll_partial) == (12, 30, True)
+    assert ana.payroll_note == "payroll covers 12 of 30 days"
+    assert "payroll covers 12 of 30 days" in ana.facts[0].label
+    # Cy: Oct 6–31 pays 2,600 for 26 days → 12/26 of it = 1,200, plus Nov 1–15 1,000 = 2,200
+    # over 12 + 15 = 27 days; no sales in the window → no ratio.
+    assert cy.compensation == pytest.approx(2200.0)
+    assert cy.payroll_note == "payroll covers 27 of 30 days"
+    assert cy.comp_to_production is None
+    # The KPI: (1,200 + 2,200) / (500 + 0) over the covered days, flagged as partial.
+    value = kpis.comp_to_production(store, ORG, period)
+    assert value.value == pytest.approx(3400 / 500)
+    assert value.details["payroll_partial"] is True
+    assert value.details["payroll_days_covered"] == {1: 12, 3: 27}
+    assert value.label == "Comp-to-production ratio (payroll covers 12–27 of 30 days)"
+    # October is fully covered for both: no flag.
+    october = {row.provider_id: row for row in kpis.provider_pnl(store, ORG, OCT)}
+    assert not october[1].payroll_partial and october[1].payroll_note is None
+    assert kpis.comp_to_production(store, ORG, OCT).details["payroll_partial"] is False
+
+
 def test_comp_to_production_skips_providers_without_payroll(store: Engine) -> None:
     # (Ana 3,200 + Cy 3,100) / (Ana 1,500 + Cy 300) — Ben (no payroll) is left out of both.
     value = kpis.comp_to_production(store, ORG, OCT)
@@ -248,7 +281,8 @@ def test_snapshot_has_previous_period_benchmark_and_peers(store: Engine) -> None
     assert entry.previous.value is None  # no September visits
     assert entry.change is None
     # 60% sits in the seed's average range (55–65%).
-    assert entry.industry is not None and entry.industry.position == "average"
+    assert entry.industry is not None and entry.industry.position == "within_range"
+    assert entry.industry.words == "within the industry average range (55–65%)"
     # Peers: Back Bay 60%, Austin n/a → rank 1 of 1.
     assert entry.peers is not None and (entry.peers.rank, entry.peers.peers) == (1, 1)
     facts = snapshot.fact_set()
@@ -256,8 +290,12 @@ def test_snapshot_has_previous_period_benchmark_and_peers(store: Engine) -> None
     assert facts["net_revenue.location-1.2026-10"].value == pytest.approx(2399.0)
     assert facts["benchmark.rebooking_rate.top_low"].value == 0.75
     revenue = snapshot.get("net_revenue")
-    # Revenue peers: Back Bay 2,399, Austin 300 → rank 1, median 1,349.5.
+    # Revenue peers: Back Bay 2,399, Austin 300 → the highest ranks 1, median 1,349.5.
     assert revenue.peers is not None and revenue.peers.median == pytest.approx(1349.5)
+    assert (revenue.peers.rank, revenue.peers.best_id) == (1, 1)
+    assert revenue.higher_is_better is True
+    austin = kpis.kpi_snapshot(store, Scope(1, 2), OCT).get("net_revenue")
+    assert austin.peers is not None and austin.peers.rank == 2
     assert len(facts) == len(snapshot.facts)  # ids are unique
 
 
