@@ -47,6 +47,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 
 from store import tables as t
+from store.ingest.bounds import DEFAULT_BOUNDS, Bounds
 from store.ingest.csv_reader import LayoutError, open_csv
 from store.ingest.formats import Format, get_format
 from store.ingest.keys import existing_raw, existing_rows, sqlite_max_parameters
@@ -55,6 +56,7 @@ from store.ingest.matching import fill_blanks, find_matches
 from store.ingest.presets import Preset, canonical_preset, load_preset
 from store.ingest.refs import Resolver
 from store.ingest.rows import BUILDERS, PATIENT_REFS, Context, external_id
+from store.ingest.runs import import_lock, liveness, lock_name, mark_interrupted
 from store.ingest.values import RowError
 from store.models import pseudonym
 
@@ -186,7 +188,7 @@ def start_run(conn: Connection, result: IngestResult) -> int:
             preset=result.preset,
             status="running",
             started_at=datetime.now(UTC),
-            summary={"source": result.source},
+            summary={"source": result.source, **liveness()},
         )
         .returning(t.ingest_run.c.id)
     ).scalar_one()
@@ -205,6 +207,7 @@ def record_progress(conn: Connection, result: IngestResult) -> None:
             updated=result.updated,
             rejected=result.rejected,
             skipped=result.skipped,
+            summary={"source": result.source, **liveness()},
         )
     )
 
@@ -473,8 +476,10 @@ class CsvImport:
         now: datetime,
         default_timezone: str,
         batch_size: int,
+        bounds: Bounds = DEFAULT_BOUNDS,
     ) -> None:
         self.engine = engine
+        self.bounds = bounds
         self.fmt = fmt
         self.preset = preset
         self.path = path
@@ -507,48 +512,65 @@ class CsvImport:
             ) as csv_file,
             self.engine.connect() as conn,
         ):
-            outer = conn.begin() if result.dry_run else None
-            with nullcontext() if outer else conn.begin():
-                if conn.dialect.name == "sqlite":
-                    # A 512 MiB page cache (a bound, reached only by large stores) keeps index
-                    # maintenance of million-row tables off the disk.
-                    conn.exec_driver_sql("PRAGMA cache_size=-524288")
-                    # Upserts into tables with foreign keys build temporary b-trees per
-                    # statement; on disk they cost ~15 µs a row, in memory a fraction of that.
-                    conn.exec_driver_sql("PRAGMA temp_store=MEMORY")
-                org = organization_id(conn)
-                default_location = (
-                    location_option(conn, org, self.location) if self.location else None
-                )
-                provided = frozenset({"location_external_id"} if default_location else ())
-                try:
-                    mapper = Mapper(self.fmt, self.preset, csv_file.header, provided=provided)
-                except LayoutError as exc:
-                    raise LayoutError(f"{self.path.name}: {exc}") from None
-                result.ignored_columns = mapper.ignored
-                if not result.dry_run:
-                    result.run_id = start_run(conn, result)
-                resolver = Resolver(
-                    conn,
-                    source=result.source,
-                    organization_id=org,
-                    default_location_id=default_location,
-                )
-            self.mapper = mapper
-            self.file_name = self.path.name
-            self.delimiter = csv_file.delimiter
-            self.ctx = Context(
-                resolver=resolver,
-                source=result.source,
-                now=self.now,
-                default_timezone=self.default_timezone,
-                phone_region=self.preset.options.phone_region,
-            )
+            lock: Any = nullcontext()
+            if not result.dry_run:
+                # One import per (organization, table, source) at a time: a second one waits,
+                # then compares with what the first stored (truthful counts).
+                with conn.begin():
+                    org = organization_id(conn)
+                lock = import_lock(conn, lock_name(org, self.fmt.name, result.source))
+            with lock:
+                self._run_locked(conn, csv_file, progress)
+
+    def _run_locked(
+        self, conn: Connection, csv_file: Any, progress: ProgressCallback | None
+    ) -> None:
+        """Set up (organization, location, mapping, run row), then stream the file."""
+        result = self.result
+        outer = conn.begin() if result.dry_run else None
+        with nullcontext() if outer else conn.begin():
+            if conn.dialect.name == "sqlite":
+                # A 512 MiB page cache (a bound, reached only by large stores) keeps index
+                # maintenance of million-row tables off the disk.
+                conn.exec_driver_sql("PRAGMA cache_size=-524288")
+                # Upserts into tables with foreign keys build temporary b-trees per
+                # statement; on disk they cost ~15 µs a row, in memory a fraction of that.
+                conn.exec_driver_sql("PRAGMA temp_store=MEMORY")
+            org = organization_id(conn)
+            default_location = location_option(conn, org, self.location) if self.location else None
+            provided = frozenset({"location_external_id"} if default_location else ())
             try:
-                self._pipeline(conn, csv_file, outer is not None, progress)
-            finally:
-                if outer is not None:
-                    outer.rollback()
+                mapper = Mapper(self.fmt, self.preset, csv_file.header, provided=provided)
+            except LayoutError as exc:
+                raise LayoutError(f"{self.path.name}: {exc}") from None
+            result.ignored_columns = mapper.ignored
+            if not result.dry_run:
+                result.run_id = start_run(conn, result)
+                interrupted = mark_interrupted(conn, result.kind, result.source, result.run_id)
+                if interrupted:
+                    result.details["interrupted_runs"] = interrupted
+            resolver = Resolver(
+                conn,
+                source=result.source,
+                organization_id=org,
+                default_location_id=default_location,
+            )
+        self.mapper = mapper
+        self.file_name = self.path.name
+        self.delimiter = csv_file.delimiter
+        self.ctx = Context(
+            resolver=resolver,
+            source=result.source,
+            now=self.now,
+            default_timezone=self.default_timezone,
+            phone_region=self.preset.options.phone_region,
+            bounds=self.bounds,
+        )
+        try:
+            self._pipeline(conn, csv_file, outer is not None, progress)
+        finally:
+            if outer is not None:
+                outer.rollback()
 
     def _pipeline(
         self, conn: Connection, csv_file: Any, dry_run: bool, progress: ProgressCallback | None
@@ -624,6 +646,7 @@ class CsvImport:
             source=self.result.source,
             now=self.now,
             default_timezone=self.default_timezone,
+            bounds=self.bounds,
         )
         for start in range(0, len(rows), self.batch_size):
             chunk = rows[start : start + self.batch_size]
@@ -636,6 +659,10 @@ class CsvImport:
         column = self.mapper.label(err.column) if self.mapper else err.column
         return Rejected(line, column, err.code, err.message, fields)
 
+    @staticmethod
+    def _unexpected(line: int, fields: list[str], exc: Exception) -> Rejected:
+        return Rejected(line, None, "out_of_range", f"a value is out of range ({exc})", fields)
+
     def _prepare(self, reader: Connection, batch: list[tuple[int, list[str]]]) -> Converted:
         """Map, parse, resolve and build one batch (reads only, on `reader`)."""
         mapper, convert = self.mapper, self.converter.convert
@@ -647,6 +674,8 @@ class CsvImport:
                 converted.append((line, fields, convert(mapper.map(fields))))
             except RowError as err:
                 item.rejects.append(self._reject_entry(line, fields, err))
+            except (ArithmeticError, ValueError, OSError) as exc:
+                item.rejects.append(self._unexpected(line, fields, exc))
         self._build(reader, converted, item)
         if reader.in_transaction():
             reader.rollback()  # the next batch reads a fresh snapshot
@@ -682,6 +711,12 @@ class CsvImport:
             except RowError as err:
                 ctx.warnings.clear()
                 item.rejects.append(self._reject_entry(line, fields, err))
+                continue
+            except (ArithmeticError, ValueError, OSError) as exc:
+                # A value that parsed but cannot be computed with (a date whose UTC instant or
+                # end overflows): this row only.
+                ctx.warnings.clear()
+                item.rejects.append(self._unexpected(line, fields, exc))
                 continue
             if ctx.warnings:
                 for _column, code, _message in ctx.warnings:
@@ -885,6 +920,7 @@ def ingest_csv(
     now: datetime | None = None,
     default_timezone: str = "America/New_York",
     progress: ProgressCallback | None = None,
+    bounds: Bounds | None = None,
 ) -> IngestResult:
     """Import one CSV file of `table` (a canonical format name) into the store.
 
@@ -919,6 +955,7 @@ def ingest_csv(
         now=now or datetime.now(UTC),
         default_timezone=default_timezone,
         batch_size=batch_size,
+        bounds=bounds or DEFAULT_BOUNDS,
     )
     # Millions of short-lived, acyclic row dicts would trigger the cyclic GC over and over.
     gc_was_enabled = gc.isenabled()
@@ -943,9 +980,23 @@ def ingest_csv(
     finally:
         if gc_was_enabled:
             gc.enable()
+    date_only_note(result, getattr(job, "ctx", None))
     result.seconds = perf_counter() - started
     finish_run(engine, result, "dry_run" if dry_run else "completed")
     return result
+
+
+def date_only_note(result: IngestResult, ctx: Context | None) -> None:
+    """Warn when every event time of the file was exactly midnight: the export probably holds
+    dates only, and a midnight read in another zone (or as UTC) can move the local day."""
+    if ctx is None or not ctx.times or ctx.midnights != ctx.times:
+        return
+    result.warnings_by_reason["times_all_midnight"] += ctx.times
+    result.details.setdefault("notes", []).append(
+        f"every time in the file is 00:00 ({ctx.times:,} rows): the export may hold dates "
+        "only; hours are then unknown, and if the midnights are UTC the local dates may be "
+        "a day early"
+    )
 
 
 def show_rejects(engine: Engine, run_id: int, limit: int | None = None) -> list[dict[str, Any]]:
