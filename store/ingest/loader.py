@@ -48,7 +48,7 @@ from sqlalchemy.exc import DBAPIError
 
 from store import tables as t
 from store.ingest.bounds import DEFAULT_BOUNDS, Bounds
-from store.ingest.csv_reader import LayoutError, open_csv
+from store.ingest.csv_reader import MAX_CELL_CHARS, LayoutError, open_csv
 from store.ingest.formats import Format, get_format
 from store.ingest.keys import existing_raw, existing_rows, sqlite_max_parameters
 from store.ingest.mapping import Converter, Mapper
@@ -649,8 +649,14 @@ class CsvImport:
             bounds=self.bounds,
         )
         for start in range(0, len(rows), self.batch_size):
-            chunk = rows[start : start + self.batch_size]
-            item = Converted(read=len(chunk))
+            chunk = []
+            item = Converted(read=min(self.batch_size, len(rows) - start))
+            for line, fields, values in rows[start : start + self.batch_size]:
+                problem = _unstorable_text(values)
+                if problem is None:
+                    chunk.append((line, fields, values))
+                else:
+                    item.rejects.append(Rejected(line, problem[0], problem[1], problem[2], fields))
             # Inside the caller's transaction: a failure rolls the whole import back.
             self._build(conn, chunk, item)
             self._store(conn, item)
@@ -876,6 +882,18 @@ _TABLE_ATTR = {
     "marketingspend": "marketing_spend",
     "lead": "lead",
 }
+
+
+def _unstorable_text(values: dict[str, Any]) -> tuple[str, str, str] | None:
+    """(column, code, reason) of a text value no database column may hold (a NUL character,
+    over `MAX_CELL_CHARS`); CSV rows are checked cell by cell in `Mapper.check`."""
+    for name, value in values.items():
+        if isinstance(value, str):
+            if "\x00" in value:
+                return name, "nul_character", f"{name} holds a NUL character"
+            if len(value) > MAX_CELL_CHARS:
+                return name, "value_too_long", f"{name} is {len(value):,} characters long"
+    return None
 
 
 def piece_size(batch_size: int) -> int:
