@@ -748,9 +748,9 @@ class CsvImport:
                 {
                     "file": self.file_name,
                     "line": entry.line,
-                    "column": entry.column,
-                    "reason": entry.reason,
-                    "raw": self.delimiter.join(entry.fields)[:1000],
+                    "column": _storable(entry.column),
+                    "reason": _storable(entry.reason),
+                    "raw": _storable(self.delimiter.join(entry.fields)[:1000]),
                 }
             )
         for code, count in item.skipped.items():
@@ -882,6 +882,11 @@ _TABLE_ATTR = {
     "marketingspend": "marketing_spend",
     "lead": "lead",
 }
+
+
+def _storable(text: str | None) -> str | None:
+    """Text of a rejected row as both databases store it: PostgreSQL text holds no NUL."""
+    return None if text is None else text.replace("\x00", "\ufffd")
 
 
 def _unstorable_text(values: dict[str, Any]) -> tuple[str, str, str] | None:
