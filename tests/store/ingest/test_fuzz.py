@@ -112,7 +112,7 @@ EXTREMES = (
     "Null",
 )
 hostile_text = st.text(
-    alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=40
+    alphabet=st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=40
 )
 palette = st.lists(st.one_of(hostile_text, st.sampled_from(EXTREMES)), min_size=8, max_size=40)
 

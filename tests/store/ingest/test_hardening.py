@@ -340,3 +340,21 @@ def test_rejects_carry_the_file_line_not_a_copy_line(catalog: Engine, tmp_path: 
     assert (result.inserted, result.rejected) == (1199, 1)
     assert rejected(result) == {1002: ("net", "out_of_bounds")}
     assert ids(catalog, t.sale).keys() == {f"S{i}" for i in range(1, 1201)} - {"S1001"}
+
+
+def test_settings_defaults_are_the_documented_bounds() -> None:
+    from clarity.cli_ingest import import_bounds
+    from clarity.settings import Settings
+
+    # $250,000 = 25,000,000 cents; $1,000,000 = 100,000,000 cents; 24 h = 1,440 minutes.
+    assert (
+        import_bounds(Settings(_env_file=None))
+        == Bounds(
+            line_amount_cents=25_000_000,
+            duration_minutes=1_440,
+            shift_minutes=1_440,
+            pay_cents=100_000_000,
+            spend_cents=100_000_000,
+        )
+        == Bounds()
+    )
