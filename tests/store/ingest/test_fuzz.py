@@ -165,15 +165,38 @@ def _rows(fmt: Format, material: list[str], rng: random.Random) -> Iterator[list
                 row.append(rng.choice(material))
             else:
                 row.append(_valid(fmt.name, column.name, column.kind, column.choices, rng))
-        if fmt.name == "sales":
-            # Mostly consistent amounts: gross = net + discount, so the builders are reached.
-            names = [c.name for c in fmt.columns]
-            if rng.random() > HOSTILE_SHARE:
-                net = rng.randrange(0, 100_000)
-                for name, cents in (("gross", net + 500), ("discount", 500), ("net", net)):
-                    row[names.index(name)] = f"{cents / 100:.2f}"
-                row[names.index("refund")] = ""
+        if rng.random() > HOSTILE_SHARE:
+            _consistent(fmt, row, rng)
         yield row
+
+
+# (earlier column, later column) pairs that valid rows keep in order.
+_ORDERED = (
+    ("start_at", "end_at"),
+    ("period_start", "period_end"),
+    ("started_on", "ended_on"),
+    ("rebook_min_days", "rebook_max_days"),
+)
+
+
+def _consistent(fmt: Format, row: list[str], rng: random.Random) -> None:
+    """Make most rows internally consistent (amounts add up, ends follow starts), so they get
+    past the row rules to the writes."""
+    names = [c.name for c in fmt.columns]
+    for first, second in _ORDERED:
+        if first in names and second in names:
+            i, j = names.index(first), names.index(second)
+            if row[i] > row[j]:
+                row[i], row[j] = row[j], row[i]
+            if first == "start_at":
+                row[j] = ""  # the duration (or the service's) applies
+    if fmt.name == "sales":
+        net = rng.randrange(0, 100_000)
+        for name, cents in (("gross", net + 500), ("discount", 500), ("net", net)):
+            row[names.index(name)] = f"{cents / 100:.2f}"
+        row[names.index("refund")] = ""
+        if rng.random() < 0.8:
+            row[names.index("appointment_external_id")] = ""
 
 
 def write_file(folder: Path, fmt: Format, material: list[str], rng: random.Random) -> Path:
@@ -315,6 +338,7 @@ def test_hostile_files_import_identically_on_both_databases(
     both: dict[str, Engine], material: list[str], seed: int
 ) -> None:
     source = f"fuzz{next(_sources)}"
+    material = [*EXTREMES, *material]
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         for engine in both.values():
