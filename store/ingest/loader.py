@@ -1016,7 +1016,7 @@ def date_only_note(result: IngestResult, ctx: Context | None) -> None:
         return
     result.warnings_by_reason["times_all_midnight"] += ctx.times
     result.details.setdefault("notes", []).append(
-        f"every time in the file is 00:00 ({ctx.times:,} rows): the export may hold dates "
+        f"every event time in the file ({ctx.times:,}) is 00:00: the export may hold dates "
         "only; hours are then unknown, and if the midnights are UTC the local dates may be "
         "a day early"
     )
