@@ -53,8 +53,10 @@ class Bounds:
                 f"{limit:,} minutes ({setting})",
             )
 
+    # The checks below run per row: the common, plausible case returns after one comparison.
+
     def line(self, column: str, cents: int | None) -> None:
-        if cents is not None:
+        if cents is not None and not -self.line_amount_cents <= cents <= self.line_amount_cents:
             self.amount(
                 column,
                 cents,
@@ -64,28 +66,38 @@ class Bounds:
             )
 
     def pay(self, column: str, cents: int | None) -> None:
-        if cents is not None:
+        if cents is not None and not 0 <= cents <= self.pay_cents:
             self.amount(
                 column, cents, limit=self.pay_cents, setting="CLARITY_IMPORT_MAX_PAY", signed=False
             )
 
     def spend(self, column: str, cents: int) -> None:
-        self.amount(
-            column, cents, limit=self.spend_cents, setting="CLARITY_IMPORT_MAX_SPEND", signed=False
-        )
+        if not 0 <= cents <= self.spend_cents:
+            self.amount(
+                column,
+                cents,
+                limit=self.spend_cents,
+                setting="CLARITY_IMPORT_MAX_SPEND",
+                signed=False,
+            )
 
     def duration(self, column: str, minutes: int) -> None:
-        self.minutes(
-            column,
-            minutes,
-            limit=self.duration_minutes,
-            setting="CLARITY_IMPORT_MAX_DURATION_MINUTES",
-        )
+        if not 0 <= minutes <= self.duration_minutes:
+            self.minutes(
+                column,
+                minutes,
+                limit=self.duration_minutes,
+                setting="CLARITY_IMPORT_MAX_DURATION_MINUTES",
+            )
 
     def shift(self, column: str, minutes: int) -> None:
-        self.minutes(
-            column, minutes, limit=self.shift_minutes, setting="CLARITY_IMPORT_MAX_SHIFT_MINUTES"
-        )
+        if not 0 <= minutes <= self.shift_minutes:
+            self.minutes(
+                column,
+                minutes,
+                limit=self.shift_minutes,
+                setting="CLARITY_IMPORT_MAX_SHIFT_MINUTES",
+            )
 
 
 def _dollars(cents: int) -> str:
