@@ -9,12 +9,15 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from clarity.cli_common import fail, open_engine, settings
 
 if TYPE_CHECKING:
+    from clarity.settings import Settings
     from store.ingest import IngestResult
+    from store.ingest.bounds import Bounds
 
 console = Console()
 PROGRESS_BYTES = 512 * 1024  # files above ~5,000 rows get a progress bar
@@ -94,8 +97,23 @@ def _print_summary(result: IngestResult) -> None:
             console.print(f"  {item['file']} line {item['line']}{column}: {item['reason']}")
         if result.run_id is not None and result.rejected > len(shown):
             console.print(f"all of them: clarity ingest --show-rejects {result.run_id}")
+    for note in result.details.get("notes", []):
+        console.print(f"[yellow]note:[/] {escape(note)}", highlight=False)
     if result.run_id is not None:
         console.print(f"run {result.run_id} ({result.status}) in {result.seconds:.1f} s")
+
+
+def import_bounds(current: Settings) -> Bounds:
+    """The configured plausibility bounds (dollars → cents)."""
+    from store.ingest.bounds import Bounds
+
+    return Bounds(
+        line_amount_cents=round(current.import_max_line_amount * 100),
+        duration_minutes=current.import_max_duration_minutes,
+        shift_minutes=current.import_max_shift_minutes,
+        pay_cents=round(current.import_max_pay * 100),
+        spend_cents=round(current.import_max_spend * 100),
+    )
 
 
 def _show_rejects(run_id: int, as_json: bool) -> None:
@@ -157,6 +175,7 @@ def ingest(
         return
     current = settings()
     engine = open_engine(current)
+    bounds = import_bounds(current)
     try:
         if target == "fhir":
             result = ingest_fhir(
@@ -166,6 +185,7 @@ def ingest(
                 source=source,
                 dry_run=dry_run,
                 default_timezone=current.default_timezone,
+                bounds=bounds,
             )
         else:
             result = _ingest_csv(
@@ -178,6 +198,7 @@ def ingest(
                 dry_run=dry_run,
                 quiet=as_json,
                 timezone=current.default_timezone,
+                bounds=bounds,
             )
     except (LayoutError, KeyError) as exc:
         fail(str(exc.args[0]) if exc.args else str(exc))

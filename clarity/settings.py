@@ -67,6 +67,20 @@ class Settings(BaseSettings):
     twilio_from_number: str | None = None
     app_base_url: str = "http://127.0.0.1:8000"
 
+    # Import plausibility bounds (store/ingest/bounds.py; docs/import.md): a value beyond one
+    # is rejected per row with the bound named. Amounts in dollars, durations in minutes.
+    import_max_line_amount: float = Field(
+        default=250_000, gt=0, description="Sale line, service price/cost, membership price."
+    )
+    import_max_duration_minutes: int = Field(default=1_440, gt=0, description="Appointment.")
+    import_max_shift_minutes: int = Field(default=1_440, gt=0, description="Shift per day.")
+    import_max_pay: float = Field(
+        default=1_000_000, gt=0, description="Each pay component of one period."
+    )
+    import_max_spend: float = Field(
+        default=1_000_000, gt=0, description="One marketing-spend row (a day or a month)."
+    )
+
     # Time
     default_timezone: str = "America/New_York"
     briefing_hour_local: int = Field(default=7, ge=0, le=23)

@@ -1,7 +1,8 @@
 """Canonical tables of the practice store (SQLModel), whatever system the data came from.
 
 Conventions:
-- Money is stored as integer cents (`*_cents`) so sums are exact on SQLite and PostgreSQL.
+- Money is stored as 64-bit integer cents (`*_cents`, BIGINT) so sums are exact on SQLite and
+  PostgreSQL and one line of $21.5M or more does not overflow a 32-bit column.
 - Timestamps (`*_at`) are time-zone aware and stored in UTC (timestamptz on PostgreSQL).
   Each appointment, sale and lead also stores its
   `local_date` in the location's time zone, so "a visit at 23:30 local belongs to that local
@@ -16,7 +17,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -113,10 +114,10 @@ class Compensation(SQLModel, table=True):
     provider_id: int = Field(foreign_key="provider.id")
     period_start: date
     period_end: date
-    base_cents: int = 0
-    commission_cents: int = 0
-    bonus_cents: int = 0
-    benefits_cents: int = 0
+    base_cents: int = Field(default=0, sa_type=BigInteger)
+    commission_cents: int = Field(default=0, sa_type=BigInteger)
+    bonus_cents: int = Field(default=0, sa_type=BigInteger)
+    benefits_cents: int = Field(default=0, sa_type=BigInteger)
     source: str = "clarity"
     external_id: str | None = None
 
@@ -168,8 +169,8 @@ class Service(SQLModel, table=True):
     rebook_max_days: int | None = None
     course_sessions: int | None = None
     duration_minutes: int = 60
-    price_cents: int = 0
-    cogs_cents: int = 0
+    price_cents: int = Field(default=0, sa_type=BigInteger)
+    cogs_cents: int = Field(default=0, sa_type=BigInteger)
     source: str = "clarity"
     external_id: str | None = None
 
@@ -223,11 +224,11 @@ class Sale(SQLModel, table=True):
     item: str
     category: str | None = None
     quantity: float = 1.0
-    gross_cents: int = 0
-    discount_cents: int = 0
-    refund_cents: int = 0
-    net_cents: int = 0
-    cogs_cents: int = 0
+    gross_cents: int = Field(default=0, sa_type=BigInteger)
+    discount_cents: int = Field(default=0, sa_type=BigInteger)
+    refund_cents: int = Field(default=0, sa_type=BigInteger)
+    net_cents: int = Field(default=0, sa_type=BigInteger)
+    cogs_cents: int = Field(default=0, sa_type=BigInteger)
     paid_at: datetime
     local_date: date
     source: str = "clarity"
@@ -262,7 +263,7 @@ class Membership(SQLModel, table=True):
     patient_id: int = Field(foreign_key="patient.id", index=True)
     location_id: int = Field(foreign_key="location.id")
     plan: str
-    monthly_price_cents: int
+    monthly_price_cents: int = Field(sa_type=BigInteger)
     started_on: date
     ended_on: date | None = None
     source: str = "clarity"
@@ -281,7 +282,7 @@ class MarketingSpend(SQLModel, table=True):
     location_id: int = Field(foreign_key="location.id")
     channel: str
     month: date
-    amount_cents: int
+    amount_cents: int = Field(sa_type=BigInteger)
     source: str = "clarity"
     external_id: str | None = None
 
@@ -321,7 +322,7 @@ class Finding(SQLModel, table=True):
     title: str
     period_start: date
     period_end: date
-    dollars_cents: int
+    dollars_cents: int = Field(sa_type=BigInteger)
     severity: int = 0
     evidence: dict[str, Any] = _json_column()
     fingerprint: str = Field(unique=True)

@@ -17,6 +17,12 @@ from pathlib import Path
 from typing import Any
 
 DELIMITERS = (",", ";", "\t", "|")
+MAX_CELL_CHARS = 10_000
+"""Longest cell imported; a longer one (a 10 MB field) costs its row, not the file."""
+_CSV_FIELD_LIMIT = 64 * 1024 * 1024
+# The csv module's own limit (131,072 by default) raises mid-file; above ours the row is
+# rejected with its column. Beyond 64 MiB the csv error itself becomes the row's rejection.
+csv.field_size_limit(max(csv.field_size_limit(), _CSV_FIELD_LIMIT))
 _CHUNK = 1 << 20
 _BOMS: tuple[tuple[bytes, str], ...] = (
     (codecs.BOM_UTF8, "utf-8-sig"),
@@ -27,6 +33,14 @@ _BOMS: tuple[tuple[bytes, str], ...] = (
 
 class LayoutError(ValueError):
     """The file as a whole cannot be imported (empty, wrong encoding, missing columns)."""
+
+
+class BadRecord(list[str]):
+    """A record the csv module could not read (its `error`); rejected as one row."""
+
+    def __init__(self, error: str) -> None:
+        super().__init__()
+        self.error = error
 
 
 @dataclass
@@ -51,7 +65,17 @@ class CsvFile:
         reader = self._reader
         offset = self._header_end_line
         previous = 0
-        for fields in reader:
+        while True:
+            try:
+                fields = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                # The reader resumes at the next physical line.
+                start = offset + previous + 1
+                previous = reader.line_num
+                yield start, BadRecord(str(exc))
+                continue
             start = offset + previous + 1
             previous = reader.line_num
             if not fields or (len(fields) == 1 and not fields[0].strip()):

@@ -19,8 +19,10 @@ skipped with a reason; every resource read ends up imported, rejected or skipped
 from __future__ import annotations
 
 import json
+import stat
 from collections import Counter, defaultdict
 from collections.abc import Iterator
+from contextlib import ExitStack
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -29,6 +31,7 @@ from fhir.resources.R4B import get_fhir_model_class
 from pydantic import ValidationError
 from sqlalchemy import Engine
 
+from store.ingest.bounds import DEFAULT_BOUNDS, Bounds
 from store.ingest.csv_reader import LayoutError
 from store.ingest.formats import get_format
 from store.ingest.loader import (
@@ -40,10 +43,13 @@ from store.ingest.loader import (
     location_option,
     organization_id,
     start_run,
+    write_rejects,
 )
 from store.ingest.presets import canonical_preset
+from store.ingest.runs import import_lock, lock_name, mark_interrupted
 
 FHIR_SOURCE = "fhir"
+FHIR_SUFFIXES = (".json", ".ndjson")
 # Order of loading: referenced rows first.
 MAPPED = ("Location", "Practitioner", "Patient", "Encounter", "Appointment", "Claim", "ChargeItem")
 SKIP_REASONS = {
@@ -108,31 +114,78 @@ def _points_to(reference: Any, kind: str) -> bool:
     )
 
 
-def _files(path: Path) -> list[Path]:
+def _odd_entry(path: Path) -> str | None:
+    """Why a folder entry is not read as a FHIR file (None when it is a regular .json/.ndjson
+    file). Never opens it: a FIFO would block the import."""
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        return "a broken symbolic link"
+    except OSError as exc:
+        return f"cannot be read ({exc.strerror or exc})"
+    if stat.S_ISDIR(info.st_mode):
+        return "a folder" if path.suffix in FHIR_SUFFIXES else None
+    if not stat.S_ISREG(info.st_mode):
+        return "not a regular file (a FIFO, socket or device)"
+    if path.suffix not in FHIR_SUFFIXES:
+        return "not a .json or .ndjson file"
+    return None
+
+
+def _files(path: Path) -> tuple[list[Path], list[tuple[str, str]]]:
+    """The FHIR files to read, and (name, reason) of folder entries that are not read."""
     if path.is_dir():
-        files = sorted(
-            p for p in path.iterdir() if p.suffix in (".json", ".ndjson") and p.is_file()
-        )
+        files: list[Path] = []
+        odd: list[tuple[str, str]] = []
+        for entry in sorted(path.iterdir()):
+            reason = _odd_entry(entry)
+            if reason is None and entry.is_file():
+                files.append(entry)
+            elif reason is not None:
+                odd.append((entry.name, reason))
         if not files:
             raise LayoutError(f"{path}: no .json or .ndjson files")
-        return files
+        return files, odd
     if not path.is_file():
         raise LayoutError(f"{path}: no such file or folder")
-    return [path]
+    return [path], []
 
 
-def _raw_resources(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
-    """(position, resource JSON) of every resource in a Bundle file or an NDJSON file."""
+class BadLine(ValueError):
+    """One line of an NDJSON file (or one whole JSON file) that cannot be read."""
+
+    def __init__(self, position: int, reason: str) -> None:
+        super().__init__(reason)
+        self.position = position
+        self.reason = reason
+
+
+def _raw_resources(path: Path) -> Iterator[tuple[int, dict[str, Any] | BadLine]]:
+    """(position, resource JSON or why it cannot be read) of every resource in a Bundle file
+    or an NDJSON file; a bad NDJSON line costs that line only. Raises `LayoutError` for a
+    Bundle file that is not JSON."""
     if path.suffix == ".ndjson":
-        with path.open(encoding="utf-8") as handle:
-            for number, text in enumerate(handle, start=1):
-                if text.strip():
-                    yield number, json.loads(text)
+        with path.open("rb") as handle:
+            for number, raw in enumerate(handle, start=1):
+                if not raw.strip():
+                    continue
+                try:
+                    data = json.loads(raw.decode("utf-8"))
+                except UnicodeDecodeError as exc:
+                    yield number, BadLine(number, f"not UTF-8 text ({exc.reason})")
+                    continue
+                except (json.JSONDecodeError, RecursionError) as exc:
+                    yield number, BadLine(number, f"not JSON ({str(exc)[:120]})")
+                    continue
+                if not isinstance(data, dict) or "resourceType" not in data:
+                    yield number, BadLine(number, "not a FHIR resource (no resourceType)")
+                    continue
+                yield number, data
         return
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise LayoutError(f"{path.name}: not a FHIR JSON file ({exc})") from None
+        data = json.loads(path.read_bytes().decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        raise LayoutError(f"{path.name}: not a FHIR JSON file ({str(exc)[:120]})") from None
     if not isinstance(data, dict) or "resourceType" not in data:
         raise LayoutError(f"{path.name}: not a FHIR resource (no resourceType)")
     if data["resourceType"] != "Bundle":
@@ -150,16 +203,36 @@ class _Collector:
         self.by_type: dict[str, list[tuple[str, int, Any]]] = defaultdict(list)
         self.read: Counter[str] = Counter()
         self.skipped: dict[str, Counter[str]] = defaultdict(Counter)
+        self.bad_lines: list[tuple[str, int, str]] = []
+        self.skipped_files: list[tuple[str, str]] = []
+
+    def read_file(self, file: Path, in_folder: bool) -> None:
+        """Collect one file's resources; in a folder, a file that cannot be read is listed
+        as skipped and the others are still imported."""
+        try:
+            for position, raw in _raw_resources(file):
+                if isinstance(raw, BadLine):
+                    self.bad_lines.append((file.name, position, raw.reason))
+                else:
+                    self.add(file.name, position, raw)
+        except LayoutError as exc:
+            if not in_folder:
+                raise
+            self.skipped_files.append((file.name, str(exc).removeprefix(f"{file.name}: ")))
+        except OSError as exc:
+            if not in_folder:
+                raise LayoutError(f"{file.name}: cannot be read ({exc})") from None
+            self.skipped_files.append((file.name, f"cannot be read ({exc.strerror or exc})"))
 
     def add(self, file: str, position: int, raw: dict[str, Any]) -> None:
-        kind = str(raw.get("resourceType", "?"))
+        kind = str(raw.get("resourceType", "?"))[:40]
         self.read[kind] += 1
         if kind not in MAPPED and kind != "PractitionerRole":
             self.skipped[kind][SKIP_REASONS.get(kind, "resource type not imported")] += 1
             return
         try:
             model = get_fhir_model_class(kind).model_validate(raw)
-        except (ValidationError, KeyError, ValueError) as exc:
+        except (ValidationError, KeyError, ValueError, TypeError, RecursionError) as exc:
             first = str(exc).splitlines()[0][:120]
             self.skipped[kind][f"invalid {kind}: {first}"] += 1
             return
@@ -321,17 +394,18 @@ def ingest_fhir(
     dry_run: bool = False,
     now: datetime | None = None,
     default_timezone: str = "America/New_York",
+    bounds: Bounds | None = None,
 ) -> IngestResult:
     """Import FHIR resources from a Bundle/NDJSON file or a folder of them.
 
     `result.details["resources"]` holds, per resource type: read, imported, rejected, skipped
     and the skip reasons — every resource read is in exactly one of those.
     """
-    files = _files(Path(path))
+    files, odd = _files(Path(path))
     collector = _Collector()
+    collector.skipped_files.extend(odd)
     for file in files:
-        for position, raw in _raw_resources(file):
-            collector.add(file.name, position, raw)
+        collector.read_file(file, in_folder=Path(path).is_dir())
     result = IngestResult(
         kind="fhir", path=str(path), source=source or FHIR_SOURCE, dry_run=dry_run
     )
@@ -361,13 +435,24 @@ def ingest_fhir(
         if ref_of(where.location)
     }
     outcome: dict[str, dict[str, int]] = {}
-    with engine.connect() as conn:
+    with engine.connect() as conn, ExitStack() as stack:
+        if not dry_run:
+            with conn.begin():
+                org = organization_id(conn)
+            stack.enter_context(import_lock(conn, lock_name(org, "fhir", result.source)))
         outer = conn.begin()
         try:
             org = organization_id(conn)
             default_location = location_option(conn, org, location) if location else None
             if not dry_run:
                 result.run_id = start_run(conn, result)
+                mark_interrupted(conn, result.kind, result.source, result.run_id)
+            bad_rows = []
+            for file_name, line, reason in collector.bad_lines:
+                result.reject(file_name, line, None, "bad_line", reason)
+                bad_rows.append({"file": file_name, "line": line, "column": None, "reason": reason})
+            write_rejects(conn, result.run_id, bad_rows)
+            if not dry_run:
                 outer.commit()
                 outer = conn.begin()
             for kind, fmt_name, to_values in plan:
@@ -390,7 +475,12 @@ def ingest_fhir(
                         if where:
                             values["location_external_id"] = where
                     else:
-                        values = to_values(resource)
+                        try:
+                            values = to_values(resource)
+                        except (ArithmeticError, ValueError, TypeError) as exc:
+                            # e.g. a Claim total of 1e400: that resource only.
+                            collector.skipped[kind][f"invalid {kind}: {str(exc)[:80]}"] += 1
+                            continue
                     if (
                         kind == "Claim"
                         and "location_external_id" not in values
@@ -416,6 +506,7 @@ def ingest_fhir(
                     now=moment,
                     default_timezone=default_timezone,
                     batch_size=2000,
+                    bounds=bounds or DEFAULT_BOUNDS,
                 )
                 job.file_name = Path(path).name
                 job.load_values(conn, rows, default_location=default_location)
@@ -450,8 +541,17 @@ def ingest_fhir(
             "skipped": sum(skipped.values()) + done.get("duplicates", 0),
             "skip_reasons": dict(skipped),
         }
-    result.read = sum(collector.read.values())
+    result.read = sum(collector.read.values()) + len(collector.bad_lines)
     result.skip("not_imported", sum(sum(c.values()) for c in collector.skipped.values()))
-    result.details = {"resources": resources_summary, "files": len(files)}
+    result.details = {
+        "resources": resources_summary,
+        "files": len(files),
+        "skipped_files": [{"file": n, "reason": r} for n, r in collector.skipped_files],
+    }
+    if collector.skipped_files:
+        result.warnings_by_reason["skipped_file"] += len(collector.skipped_files)
+        result.details["notes"] = [
+            f"skipped {name}: {reason}" for name, reason in collector.skipped_files
+        ]
     finish_run(engine, result, "dry_run" if dry_run else "completed")
     return result

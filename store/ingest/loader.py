@@ -19,7 +19,6 @@ from __future__ import annotations
 import csv
 import gc
 import queue
-import sqlite3
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -48,13 +47,16 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 
 from store import tables as t
-from store.ingest.csv_reader import LayoutError, open_csv
+from store.ingest.bounds import DEFAULT_BOUNDS, Bounds
+from store.ingest.csv_reader import MAX_CELL_CHARS, LayoutError, open_csv
 from store.ingest.formats import Format, get_format
+from store.ingest.keys import existing_raw, existing_rows, sqlite_max_parameters
 from store.ingest.mapping import Converter, Mapper
 from store.ingest.matching import fill_blanks, find_matches
 from store.ingest.presets import Preset, canonical_preset, load_preset
 from store.ingest.refs import Resolver
 from store.ingest.rows import BUILDERS, PATIENT_REFS, Context, external_id
+from store.ingest.runs import import_lock, liveness, lock_name, mark_interrupted
 from store.ingest.values import RowError
 from store.models import pseudonym
 
@@ -186,7 +188,7 @@ def start_run(conn: Connection, result: IngestResult) -> int:
             preset=result.preset,
             status="running",
             started_at=datetime.now(UTC),
-            summary={"source": result.source},
+            summary={"source": result.source, **liveness()},
         )
         .returning(t.ingest_run.c.id)
     ).scalar_one()
@@ -205,6 +207,7 @@ def record_progress(conn: Connection, result: IngestResult) -> None:
             updated=result.updated,
             rejected=result.rejected,
             skipped=result.skipped,
+            summary={"source": result.source, **liveness()},
         )
     )
 
@@ -303,15 +306,6 @@ def _sqlite_encoder(column: Any) -> Callable[[Any], Any] | None:
     if python_type is date:
         return lambda v: None if v is None else v.isoformat()
     return None
-
-
-def _sqlite_max_parameters(conn: Connection) -> int:
-    """How many `?` one statement may hold: 32,766 since SQLite 3.32, 999 before."""
-    raw: Any = conn.connection.dbapi_connection
-    try:
-        return int(raw.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER))
-    except AttributeError:  # pragma: no cover - Python < 3.11 has no getlimit
-        return 32766 if sqlite3.sqlite_version_info >= (3, 32, 0) else 999
 
 
 def _default_value(table: Table, name: str) -> Any:
@@ -421,7 +415,7 @@ class Upserter:
                 vectors.append(list(map(enc, values)) if enc else values)
             flat = list(chain.from_iterable(zip(*vectors, strict=True)))
             width = len(self.order)
-            per = max(1, _sqlite_max_parameters(conn) // width)
+            per = max(1, sqlite_max_parameters(conn) // width)
             for start in range(0, count, per):
                 rows_here = min(per, count - start)
                 conn.exec_driver_sql(
@@ -436,67 +430,6 @@ class Upserter:
                     copy.write_row([row[c] for c in columns])
             cursor.execute(self.sql)
             cursor.execute(f'TRUNCATE "{self.temp}"')
-
-
-def _rows_by_key(
-    conn: Connection, table: str, key: str, columns: list[str], source: str, ids: list[str]
-) -> Iterator[Any]:
-    """Rows `(key, *columns)` of `source` in `table` whose `key` is in `ids`, as the driver
-    returns them.
-
-    Used on every batch: a driver-level `= ANY(%s)` (PostgreSQL) or `IN (?, …)` sized to
-    SQLite's parameter limit avoids compiling a 5,000-parameter SQLAlchemy expression per
-    batch and a typed round trip per value.
-    """
-    if not ids:
-        return
-    selected = ", ".join(f'"{c}"' for c in (key, *columns))
-    if conn.dialect.name == "postgresql":
-        yield from conn.exec_driver_sql(
-            f'SELECT {selected} FROM "{table}" WHERE source = %s AND "{key}" = ANY(%s)',
-            (source, ids),
-        ).fetchall()
-        return
-    per = _sqlite_max_parameters(conn) - 1  # one `?` is the source
-    for i in range(0, len(ids), per):
-        chunk = ids[i : i + per]
-        marks = ",".join("?" * len(chunk))
-        yield from conn.exec_driver_sql(
-            f'SELECT {selected} FROM "{table}" WHERE source = ? AND "{key}" IN ({marks})',
-            (source, *chunk),
-        ).fetchall()
-
-
-def ids_in(
-    conn: Connection, table: str, key: str, value: str, source: str, ids: list[str]
-) -> dict[str, Any]:
-    """`{key: value}` of rows of `source` whose `key` is in `ids`."""
-    return {row[0]: row[1] for row in _rows_by_key(conn, table, key, [value], source, ids)}
-
-
-def existing_rows(
-    conn: Connection, table: Table, source: str, ids: list[str], columns: list[str]
-) -> dict[str, Any]:
-    """Stored rows of `source` with these external ids, by external id (typed values)."""
-    present = list(ids_in(conn, table.name, "external_id", "id", source, ids))
-    found: dict[str, Any] = {}
-    cols = [table.c.external_id, table.c.id, *(table.c[c] for c in columns)]
-    for i in range(0, len(present), 5000):
-        chunk = present[i : i + 5000]
-        for row in conn.execute(
-            select(*cols).where(table.c.source == source, table.c.external_id.in_(chunk))
-        ):
-            found[row.external_id] = row
-    return found
-
-
-def existing_raw(
-    conn: Connection, table: Table, source: str, ids: list[str], columns: list[str]
-) -> dict[str, tuple[Any, ...]]:
-    """Stored values (as the driver returns them) of `columns`, by external id: comparing a
-    re-imported batch with what is stored must not cost a typed round trip per value."""
-    rows = _rows_by_key(conn, table.name, "external_id", columns, source, ids)
-    return {row[0]: tuple(row[1:]) for row in rows}
 
 
 @dataclass
@@ -543,8 +476,10 @@ class CsvImport:
         now: datetime,
         default_timezone: str,
         batch_size: int,
+        bounds: Bounds = DEFAULT_BOUNDS,
     ) -> None:
         self.engine = engine
+        self.bounds = bounds
         self.fmt = fmt
         self.preset = preset
         self.path = path
@@ -577,48 +512,65 @@ class CsvImport:
             ) as csv_file,
             self.engine.connect() as conn,
         ):
-            outer = conn.begin() if result.dry_run else None
-            with nullcontext() if outer else conn.begin():
-                if conn.dialect.name == "sqlite":
-                    # A 512 MiB page cache (a bound, reached only by large stores) keeps index
-                    # maintenance of million-row tables off the disk.
-                    conn.exec_driver_sql("PRAGMA cache_size=-524288")
-                    # Upserts into tables with foreign keys build temporary b-trees per
-                    # statement; on disk they cost ~15 µs a row, in memory a fraction of that.
-                    conn.exec_driver_sql("PRAGMA temp_store=MEMORY")
-                org = organization_id(conn)
-                default_location = (
-                    location_option(conn, org, self.location) if self.location else None
-                )
-                provided = frozenset({"location_external_id"} if default_location else ())
-                try:
-                    mapper = Mapper(self.fmt, self.preset, csv_file.header, provided=provided)
-                except LayoutError as exc:
-                    raise LayoutError(f"{self.path.name}: {exc}") from None
-                result.ignored_columns = mapper.ignored
-                if not result.dry_run:
-                    result.run_id = start_run(conn, result)
-                resolver = Resolver(
-                    conn,
-                    source=result.source,
-                    organization_id=org,
-                    default_location_id=default_location,
-                )
-            self.mapper = mapper
-            self.file_name = self.path.name
-            self.delimiter = csv_file.delimiter
-            self.ctx = Context(
-                resolver=resolver,
-                source=result.source,
-                now=self.now,
-                default_timezone=self.default_timezone,
-                phone_region=self.preset.options.phone_region,
-            )
+            lock: Any = nullcontext()
+            if not result.dry_run:
+                # One import per (organization, table, source) at a time: a second one waits,
+                # then compares with what the first stored (truthful counts).
+                with conn.begin():
+                    org = organization_id(conn)
+                lock = import_lock(conn, lock_name(org, self.fmt.name, result.source))
+            with lock:
+                self._run_locked(conn, csv_file, progress)
+
+    def _run_locked(
+        self, conn: Connection, csv_file: Any, progress: ProgressCallback | None
+    ) -> None:
+        """Set up (organization, location, mapping, run row), then stream the file."""
+        result = self.result
+        outer = conn.begin() if result.dry_run else None
+        with nullcontext() if outer else conn.begin():
+            if conn.dialect.name == "sqlite":
+                # A 512 MiB page cache (a bound, reached only by large stores) keeps index
+                # maintenance of million-row tables off the disk.
+                conn.exec_driver_sql("PRAGMA cache_size=-524288")
+                # Upserts into tables with foreign keys build temporary b-trees per
+                # statement; on disk they cost ~15 µs a row, in memory a fraction of that.
+                conn.exec_driver_sql("PRAGMA temp_store=MEMORY")
+            org = organization_id(conn)
+            default_location = location_option(conn, org, self.location) if self.location else None
+            provided = frozenset({"location_external_id"} if default_location else ())
             try:
-                self._pipeline(conn, csv_file, outer is not None, progress)
-            finally:
-                if outer is not None:
-                    outer.rollback()
+                mapper = Mapper(self.fmt, self.preset, csv_file.header, provided=provided)
+            except LayoutError as exc:
+                raise LayoutError(f"{self.path.name}: {exc}") from None
+            result.ignored_columns = mapper.ignored
+            if not result.dry_run:
+                result.run_id = start_run(conn, result)
+                interrupted = mark_interrupted(conn, result.kind, result.source, result.run_id)
+                if interrupted:
+                    result.details["interrupted_runs"] = interrupted
+            resolver = Resolver(
+                conn,
+                source=result.source,
+                organization_id=org,
+                default_location_id=default_location,
+            )
+        self.mapper = mapper
+        self.file_name = self.path.name
+        self.delimiter = csv_file.delimiter
+        self.ctx = Context(
+            resolver=resolver,
+            source=result.source,
+            now=self.now,
+            default_timezone=self.default_timezone,
+            phone_region=self.preset.options.phone_region,
+            bounds=self.bounds,
+        )
+        try:
+            self._pipeline(conn, csv_file, outer is not None, progress)
+        finally:
+            if outer is not None:
+                outer.rollback()
 
     def _pipeline(
         self, conn: Connection, csv_file: Any, dry_run: bool, progress: ProgressCallback | None
@@ -694,10 +646,17 @@ class CsvImport:
             source=self.result.source,
             now=self.now,
             default_timezone=self.default_timezone,
+            bounds=self.bounds,
         )
         for start in range(0, len(rows), self.batch_size):
-            chunk = rows[start : start + self.batch_size]
-            item = Converted(read=len(chunk))
+            chunk = []
+            item = Converted(read=min(self.batch_size, len(rows) - start))
+            for line, fields, values in rows[start : start + self.batch_size]:
+                problem = _unstorable_text(values)
+                if problem is None:
+                    chunk.append((line, fields, values))
+                else:
+                    item.rejects.append(Rejected(line, problem[0], problem[1], problem[2], fields))
             # Inside the caller's transaction: a failure rolls the whole import back.
             self._build(conn, chunk, item)
             self._store(conn, item)
@@ -705,6 +664,10 @@ class CsvImport:
     def _reject_entry(self, line: int, fields: list[str], err: RowError) -> Rejected:
         column = self.mapper.label(err.column) if self.mapper else err.column
         return Rejected(line, column, err.code, err.message, fields)
+
+    @staticmethod
+    def _unexpected(line: int, fields: list[str], exc: Exception) -> Rejected:
+        return Rejected(line, None, "out_of_range", f"a value is out of range ({exc})", fields)
 
     def _prepare(self, reader: Connection, batch: list[tuple[int, list[str]]]) -> Converted:
         """Map, parse, resolve and build one batch (reads only, on `reader`)."""
@@ -717,6 +680,8 @@ class CsvImport:
                 converted.append((line, fields, convert(mapper.map(fields))))
             except RowError as err:
                 item.rejects.append(self._reject_entry(line, fields, err))
+            except (ArithmeticError, ValueError, OSError) as exc:
+                item.rejects.append(self._unexpected(line, fields, exc))
         self._build(reader, converted, item)
         if reader.in_transaction():
             reader.rollback()  # the next batch reads a fresh snapshot
@@ -753,6 +718,12 @@ class CsvImport:
                 ctx.warnings.clear()
                 item.rejects.append(self._reject_entry(line, fields, err))
                 continue
+            except (ArithmeticError, ValueError, OSError) as exc:
+                # A value that parsed but cannot be computed with (a date whose UTC instant or
+                # end overflows): this row only.
+                ctx.warnings.clear()
+                item.rejects.append(self._unexpected(line, fields, exc))
+                continue
             if ctx.warnings:
                 for _column, code, _message in ctx.warnings:
                     item.warnings[code] += 1
@@ -777,9 +748,9 @@ class CsvImport:
                 {
                     "file": self.file_name,
                     "line": entry.line,
-                    "column": entry.column,
-                    "reason": entry.reason,
-                    "raw": self.delimiter.join(entry.fields)[:1000],
+                    "column": _storable(entry.column),
+                    "reason": _storable(entry.reason),
+                    "raw": _storable(self.delimiter.join(entry.fields)[:1000]),
                 }
             )
         for code, count in item.skipped.items():
@@ -913,6 +884,23 @@ _TABLE_ATTR = {
 }
 
 
+def _storable(text: str | None) -> str | None:
+    """Text of a rejected row as both databases store it: PostgreSQL text holds no NUL."""
+    return None if text is None else text.replace("\x00", "\ufffd")
+
+
+def _unstorable_text(values: dict[str, Any]) -> tuple[str, str, str] | None:
+    """(column, code, reason) of a text value no database column may hold (a NUL character,
+    over `MAX_CELL_CHARS`); CSV rows are checked cell by cell in `Mapper.check`."""
+    for name, value in values.items():
+        if isinstance(value, str):
+            if "\x00" in value:
+                return name, "nul_character", f"{name} holds a NUL character"
+            if len(value) > MAX_CELL_CHARS:
+                return name, "value_too_long", f"{name} is {len(value):,} characters long"
+    return None
+
+
 def piece_size(batch_size: int) -> int:
     """Rows handed from the reading to the writing thread at a time: `batch_size` split into
     equal pieces of at most `PIECE_ROWS`, so a transaction ends exactly on a batch boundary
@@ -955,6 +943,7 @@ def ingest_csv(
     now: datetime | None = None,
     default_timezone: str = "America/New_York",
     progress: ProgressCallback | None = None,
+    bounds: Bounds | None = None,
 ) -> IngestResult:
     """Import one CSV file of `table` (a canonical format name) into the store.
 
@@ -989,6 +978,7 @@ def ingest_csv(
         now=now or datetime.now(UTC),
         default_timezone=default_timezone,
         batch_size=batch_size,
+        bounds=bounds or DEFAULT_BOUNDS,
     )
     # Millions of short-lived, acyclic row dicts would trigger the cyclic GC over and over.
     gc_was_enabled = gc.isenabled()
@@ -1013,9 +1003,23 @@ def ingest_csv(
     finally:
         if gc_was_enabled:
             gc.enable()
+    date_only_note(result, getattr(job, "ctx", None))
     result.seconds = perf_counter() - started
     finish_run(engine, result, "dry_run" if dry_run else "completed")
     return result
+
+
+def date_only_note(result: IngestResult, ctx: Context | None) -> None:
+    """Warn when every event time of the file was exactly midnight: the export probably holds
+    dates only, and a midnight read in another zone (or as UTC) can move the local day."""
+    if ctx is None or not ctx.times or ctx.midnights != ctx.times:
+        return
+    result.warnings_by_reason["times_all_midnight"] += ctx.times
+    result.details.setdefault("notes", []).append(
+        f"every event time in the file ({ctx.times:,}) is 00:00: the export may hold dates "
+        "only; hours are then unknown, and if the midnights are UTC the local dates may be "
+        "a day early"
+    )
 
 
 def show_rejects(engine: Engine, run_id: int, limit: int | None = None) -> list[dict[str, Any]]:

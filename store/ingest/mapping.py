@@ -12,12 +12,13 @@ from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 
-from store.ingest.csv_reader import LayoutError
+from store.ingest.csv_reader import MAX_CELL_CHARS, BadRecord, LayoutError
 from store.ingest.formats import Format, Kind
 from store.ingest.presets import ColumnSpec, Preset
 from store.ingest.values import (
     ParseOptions,
     RowError,
+    check_year,
     parse_bool,
     parse_choice,
     parse_date,
@@ -159,9 +160,37 @@ class Mapper:
             return canonical
         return f"{source} ({canonical})"
 
+    def check(self, fields: list[str]) -> None:
+        """Refuse a row whose cells cannot be stored: a csv error, a NUL character (PostgreSQL
+        text cannot hold one, so SQLite must not either), a cell over `MAX_CELL_CHARS`."""
+        if isinstance(fields, BadRecord):
+            raise RowError(None, "unreadable_row", f"cannot read the row: {fields.error}")
+        joined = "".join(fields)
+        if len(joined) <= MAX_CELL_CHARS and "\x00" not in joined:
+            return
+        for i, cell in enumerate(fields):
+            name = self.header[i] if i < self.width else f"field {i + 1}"
+            if "\x00" in cell:
+                raise RowError(name, "nul_character", f"{name} holds a NUL character")
+            if len(cell) > MAX_CELL_CHARS:
+                raise RowError(
+                    name,
+                    "value_too_long",
+                    f"{name} is {len(cell):,} characters long (at most {MAX_CELL_CHARS:,})",
+                )
+
     def map(self, fields: list[str]) -> dict[str, str]:
         """Canonical text values of one row (empty cells left out)."""
+        self.check(fields)
         if len(fields) != self.width:
+            if any("\n" in f or "\r" in f for f in fields):
+                raise RowError(
+                    None,
+                    "unterminated_quote",
+                    f"a quoted value opened in this row is not closed where expected: the "
+                    f"record runs over the following line(s) and has {len(fields)} field(s) "
+                    f"instead of {self.width}",
+                )
             if len(fields) < self.width:
                 fields = fields + [""] * (self.width - len(fields))
             elif any(f.strip() for f in fields[self.width :]):
@@ -227,9 +256,11 @@ class Converter:
 
             def parse_dt(text: str) -> datetime:
                 try:
-                    return datetime.fromisoformat(text)
+                    value = datetime.fromisoformat(text)
                 except ValueError:
                     return parse_datetime(text, options, name)
+                check_year(value, text, name)
+                return value
 
             return parse_dt
         if kind is Kind.money:

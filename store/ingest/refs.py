@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection, insert, select
 
 from store import tables as t
+from store.ingest.keys import ids_in
 from store.ingest.mapping import split_name
 from store.ingest.values import RowError, zone
 
@@ -233,8 +234,6 @@ class Resolver:
 
     def prefetch_patients(self, conn: Connection, exts: Iterable[str]) -> None:
         """Load the store ids of these patient external ids (own rows, then links)."""
-        from store.ingest.loader import ids_in
-
         seen = self._patient_seen
         self._patient = {}
         missing: list[str] = []
@@ -284,8 +283,6 @@ class Resolver:
         return found
 
     def prefetch_appointments(self, conn: Connection, exts: Iterable[str]) -> None:
-        from store.ingest.loader import ids_in
-
         wanted = sorted(set(exts))
         self._appointment = ids_in(conn, "appointment", "external_id", "id", self.source, wanted)
 

@@ -16,6 +16,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from store.ingest.bounds import DEFAULT_BOUNDS, Bounds
 from store.ingest.refs import Resolver
 from store.ingest.values import RowError, normalize_email, normalize_phone, to_utc, vocab_key, zone
 
@@ -31,7 +32,12 @@ class Context:
     now: datetime
     default_timezone: str
     phone_region: str = "US"
+    bounds: Bounds = DEFAULT_BOUNDS
     warnings: list[tuple[str, str, str]] = field(default_factory=list)
+    times: int = 0
+    """Event times (start_at, paid_at, created_at) read so far, and how many of them were
+    exactly midnight as written: all midnight suggests an export of dates only."""
+    midnights: int = 0
 
     def warn(self, column: str, code: str, message: str) -> None:
         self.warnings.append((column, code, message))
@@ -41,29 +47,59 @@ _LOCAL_LIMIT = 100_000
 # (naive wall time, fold, zone) → UTC instant: visit times repeat (slots on the hour and half
 # hour), and the zone conversion is the costliest step of building a row. Bounded, reset when
 # full. `fold` is in the key because naive datetimes differing only in fold compare equal.
-_naive_utc: dict[tuple[datetime, int, ZoneInfo], datetime] = {}
+_naive_utc: dict[tuple[datetime, int, ZoneInfo], tuple[datetime, datetime]] = {}
+
+
+def _naive_local(moment: datetime, local_zone: ZoneInfo) -> tuple[datetime, datetime]:
+    """(UTC instant, wall time that instant shows in `local_zone`) of a naive datetime,
+    remembered. The two differ only for a wall time that does not exist (the hour skipped
+    when clocks spring forward): 02:30 is read with the offset before the change and shows as
+    03:30."""
+    key = (moment, moment.fold, local_zone)
+    found = _naive_utc.get(key)
+    if found is None:
+        instant = to_utc(moment, local_zone)
+        found = (instant, instant.astimezone(local_zone).replace(tzinfo=None))
+        if len(_naive_utc) >= _LOCAL_LIMIT:
+            _naive_utc.clear()
+        _naive_utc[key] = found
+    return found
 
 
 def _naive_to_utc(moment: datetime, local_zone: ZoneInfo) -> datetime:
     """`to_utc` of a naive datetime, remembered."""
-    key = (moment, moment.fold, local_zone)
-    instant = _naive_utc.get(key)
-    if instant is None:
-        instant = to_utc(moment, local_zone)
-        if len(_naive_utc) >= _LOCAL_LIMIT:
-            _naive_utc.clear()
-        _naive_utc[key] = instant
-    return instant
+    return _naive_local(moment, local_zone)[0]
 
 
 def _local(
-    moment: datetime, values: dict[str, Any], location_zone: ZoneInfo
+    moment: datetime,
+    values: dict[str, Any],
+    location_zone: ZoneInfo,
+    ctx: Context,
+    column: str,
 ) -> tuple[datetime, datetime]:
-    """(UTC instant, local wall time at the location) of a naive-or-aware datetime."""
+    """(UTC instant, local wall time at the location) of a naive-or-aware datetime.
+
+    A wall time in a spring-forward gap is shifted forward by the gap (02:30 → 03:30) with a
+    `dst_gap_shifted` warning, so `local_hour` and `local_date` always agree with the instant.
+    """
+    ctx.times += 1
+    if not (moment.hour or moment.minute or moment.second or moment.microsecond):
+        ctx.midnights += 1
     row_zone: ZoneInfo | None = values.get("timezone")
-    if moment.tzinfo is None and (row_zone is None or row_zone is location_zone):
-        return _naive_to_utc(moment, location_zone), moment
-    instant = to_utc(moment, row_zone or location_zone)
+    if moment.tzinfo is None:
+        instant, shown = _naive_local(moment, row_zone or location_zone)
+        if shown != moment:
+            ctx.warn(
+                column,
+                "dst_gap_shifted",
+                f"{moment:%Y-%m-%d %H:%M} does not exist locally (clocks sprang forward); "
+                f"read as {shown:%H:%M}",
+            )
+        if row_zone is None or row_zone is location_zone:
+            return instant, shown
+    else:
+        instant = to_utc(moment, location_zone)
     return instant, instant.astimezone(location_zone).replace(tzinfo=None)
 
 
@@ -109,6 +145,16 @@ def build_provider(v: dict[str, Any], ctx: Context) -> Row:
     }
 
 
+def _line(ctx: Context, column: str, cents: int) -> int:
+    ctx.bounds.line(column, cents)
+    return cents
+
+
+def _duration(minutes: int, ctx: Context, column: str = "duration_minutes") -> int:
+    ctx.bounds.duration(column, minutes)
+    return minutes
+
+
 def build_service(v: dict[str, Any], ctx: Context) -> Row:
     low, high = v.get("rebook_min_days"), v.get("rebook_max_days")
     if low is not None and high is not None and low > high:
@@ -121,9 +167,9 @@ def build_service(v: dict[str, Any], ctx: Context) -> Row:
         "rebook_min_days": low,
         "rebook_max_days": high,
         "course_sessions": v.get("course_sessions"),
-        "duration_minutes": v.get("duration_minutes") or 60,
-        "price_cents": v.get("price") or 0,
-        "cogs_cents": v.get("cogs") or 0,
+        "duration_minutes": _duration(v.get("duration_minutes") or 60, ctx),
+        "price_cents": _line(ctx, "price", v.get("price") or 0),
+        "cogs_cents": _line(ctx, "cogs", v.get("cogs") or 0),
     }
 
 
@@ -180,7 +226,7 @@ def build_appointment(v: dict[str, Any], ctx: Context) -> Row:
     resolver = ctx.resolver
     location_id = resolver.location(v.get("location_external_id"))
     loc_zone = resolver.zone(location_id)
-    start, local = _local(v["start_at"], v, loc_zone)
+    start, local = _local(v["start_at"], v, loc_zone, ctx, "start_at")
     service_id = None
     if "service_external_id" in v or "service_name" in v:
         service_id = resolver.service(v.get("service_external_id"), v.get("service_name"))
@@ -188,10 +234,12 @@ def build_appointment(v: dict[str, Any], ctx: Context) -> Row:
         end = _utc(v["end_at"], v, loc_zone)
         if end < start:
             raise RowError("end_at", "bad_range", "end_at is before start_at")
-        minutes = int((end - start).total_seconds() // 60)
+        minutes = _duration(int((end - start).total_seconds() // 60), ctx, "end_at")
     else:
-        minutes = v.get("duration_minutes") or (
-            resolver.service_info[service_id][2] if service_id else 60
+        minutes = _duration(
+            v.get("duration_minutes")
+            or (resolver.service_info[service_id][2] if service_id else 60),
+            ctx,
         )
         end = start + timedelta(minutes=minutes)
     status = v["status"]
@@ -226,8 +274,10 @@ def _money_cents(cents: int) -> str:
 def build_sale(v: dict[str, Any], ctx: Context) -> Row:
     resolver = ctx.resolver
     location_id = resolver.location(v.get("location_external_id"))
-    paid_at, local = _local(v["paid_at"], v, resolver.zone(location_id))
+    paid_at, local = _local(v["paid_at"], v, resolver.zone(location_id), ctx, "paid_at")
     _not_future(paid_at, ctx, "paid_at", "payment")
+    for column in ("net", "gross", "discount", "refund", "cogs"):
+        ctx.bounds.line(column, v.get(column))
     net: int = v["net"]
     discount = abs(v.get("discount") or 0)
     refund = abs(v.get("refund") or 0)
@@ -254,7 +304,7 @@ def build_sale(v: dict[str, Any], ctx: Context) -> Row:
     quantity = v.get("quantity", 1.0)
     cogs = v.get("cogs")
     if cogs is None:
-        cogs = int(info[3] * quantity) if info and kind == "service" else 0
+        cogs = _line(ctx, "cogs", int(info[3] * quantity)) if info and kind == "service" else 0
     patient = v.get("patient_external_id")
     provider = v.get("provider_external_id")
     appointment = v.get("appointment_external_id")
@@ -304,9 +354,12 @@ def build_shift(v: dict[str, Any], ctx: Context) -> Row:
                 "missing_value",
                 "available_minutes is empty (and no start_time/end_time)",
             )
-        minutes = _minutes_between(v["start_time"], v["end_time"]) - (v.get("break_minutes") or 0)
+        breaks = v.get("break_minutes") or 0
+        ctx.bounds.shift("break_minutes", breaks)
+        minutes = _minutes_between(v["start_time"], v["end_time"]) - breaks
     if minutes < 0:
         raise RowError("available_minutes", "bad_number", "available minutes are negative")
+    ctx.bounds.shift("available_minutes", minutes)
     return {
         "provider_id": resolver.provider(v["provider_external_id"]),
         "location_id": resolver.location(v.get("location_external_id")),
@@ -325,6 +378,8 @@ def build_compensation(v: dict[str, Any], ctx: Context) -> Row:
     end: date = v["period_end"]
     if end < start:
         raise RowError("period_end", "bad_range", "period_end is before period_start")
+    for column in ("base", "commission", "bonus", "benefits"):
+        ctx.bounds.pay(column, v.get(column))
     return {
         "provider_id": ctx.resolver.provider(ext, name),
         "period_start": start,
@@ -341,6 +396,14 @@ def build_membership(v: dict[str, Any], ctx: Context) -> Row:
     ended: date | None = v.get("ended_on")
     if ended is not None and ended < started:
         raise RowError("ended_on", "bad_range", "ended_on is before started_on")
+    bounds = ctx.bounds
+    bounds.amount(
+        "monthly_price",
+        v["monthly_price"],
+        limit=bounds.line_amount_cents,
+        setting="CLARITY_IMPORT_MAX_LINE_AMOUNT",
+        signed=False,
+    )
     return {
         "patient_id": ctx.resolver.patient(v["patient_external_id"]),
         "location_id": ctx.resolver.location(v.get("location_external_id")),
@@ -355,6 +418,7 @@ def build_marketing_spend(v: dict[str, Any], ctx: Context) -> Row:
     day: date = v["date"]
     if day > ctx.now.date():
         raise RowError("date", "future_date", f"spend dated {day} is in the future")
+    ctx.bounds.spend("amount", v["amount"])
     return {
         "location_id": ctx.resolver.location(v.get("location_external_id")),
         "channel": vocab_key(v["channel"]),
@@ -366,7 +430,7 @@ def build_marketing_spend(v: dict[str, Any], ctx: Context) -> Row:
 def build_lead(v: dict[str, Any], ctx: Context) -> Row:
     resolver = ctx.resolver
     location_id = resolver.location(v.get("location_external_id"))
-    created, local = _local(v["created_at"], v, resolver.zone(location_id))
+    created, local = _local(v["created_at"], v, resolver.zone(location_id), ctx, "created_at")
     _not_future(created, ctx, "created_at", "lead")
     patient = v.get("patient_external_id")
     return {

@@ -6,10 +6,10 @@ Parsers take the canonical text of a cell (already stripped) and the import's `P
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -114,7 +114,28 @@ class ParseOptions:
     timezones: dict[str, str] = field(default_factory=dict)
 
 
+MIN_YEAR, MAX_YEAR = 1900, 2100
+"""Dates and times outside these years are refused: `9999-12-31` is a placeholder, not a day,
+and converting it to UTC or adding a duration to it overflows."""
+
+
+def check_year(value: date, text: str, column: str) -> None:
+    if not MIN_YEAR <= value.year <= MAX_YEAR:
+        raise RowError(
+            column,
+            "date_out_of_range",
+            f"{_show(text)} is outside the years {MIN_YEAR}–{MAX_YEAR}",
+        )
+
+
 def parse_date(text: str, options: ParseOptions, column: str) -> date:
+    """A calendar day between `MIN_YEAR` and `MAX_YEAR`."""
+    value = _parse_date(text, options, column)
+    check_year(value, text, column)
+    return value
+
+
+def _parse_date(text: str, options: ParseOptions, column: str) -> date:
     try:
         return date.fromisoformat(text)
     except ValueError:
@@ -139,7 +160,14 @@ def parse_date(text: str, options: ParseOptions, column: str) -> date:
 
 
 def parse_datetime(text: str, options: ParseOptions, column: str) -> datetime:
-    """A naive (local) or aware datetime; date-only text means midnight."""
+    """A naive (local) or aware datetime between `MIN_YEAR` and `MAX_YEAR`; date-only text
+    means midnight."""
+    value = _parse_datetime(text, options, column)
+    check_year(value, text, column)
+    return value
+
+
+def _parse_datetime(text: str, options: ParseOptions, column: str) -> datetime:
     try:
         return datetime.fromisoformat(text)
     except ValueError:
@@ -160,61 +188,93 @@ def parse_datetime(text: str, options: ParseOptions, column: str) -> datetime:
     )
 
 
-_MONEY_NOISE = re.compile(r"[\s$€£¥]|[A-Za-z]{3}")
-_CENT = Decimal("0.01")
-
-
-_PLAIN_MONEY = re.compile(r"-?\d+(?:\.\d{1,2})?")
+_CURRENCY_CODE = re.compile(r"^[A-Za-z]{3}(?=[-+($€£¥\d.])|(?<=[\d)])[A-Za-z]{3}$")
+_SPACES = re.compile(r"\s+")
+# One amount: an optional opening parenthesis, at most one sign, an optional currency symbol,
+# digits (thousands grouped by threes, consistently) and at most two decimals, an optional
+# trailing minus and the closing parenthesis. Exponents, repeated signs and ragged grouping
+# (`1e15`, `--5`, `$1,2,3`) do not match.
+_AMOUNT_PARTS = (
+    r"(?P<open>\()?(?P<sign>[-+])?(?P<cur>[$€£¥])?(?P<sign2>[-+])?"
+    r"(?P<int>\d{{1,3}}(?:{group}\d{{3}})+|\d+)?(?:{point}(?P<frac>\d{{1,2}}))?"
+    r"(?P<trail>-)?(?P<close>\))?"
+)
+_AMOUNT = re.compile(_AMOUNT_PARTS.format(group="[,']", point=r"\."))
+_AMOUNT_COMMA = re.compile(_AMOUNT_PARTS.format(group="[.']", point=","))
+_PLAIN_MONEY = re.compile(r"-?\d{1,13}(?:\.\d{1,2})?")
+MAX_CENTS = 2**63 - 1
+"""The largest amount a 64-bit cents column holds ($92,233,720,368,547,758.07)."""
 
 
 def parse_money(text: str, options: ParseOptions, column: str) -> int:
-    """Cents from `1234.50`, `$1,234.50`, `-$10.00`, `(12.00)`, `1.234,50` (decimal comma)."""
-    if _PLAIN_MONEY.fullmatch(text) and not options.decimal_comma:
-        # At most two decimals: float(text) * 100 is within 1e-6 of the exact cents.
+    """Cents from `1234.50`, `$1,234.50`, `-$10.00`, `(12.00)`, `USD 12`, `1.234,50` (with
+    `decimal_comma`). Strict: at most two decimals, one sign, thousands grouped by threes; no
+    exponents. Anything else is a `bad_money` error naming the text."""
+    if not options.decimal_comma and _PLAIN_MONEY.fullmatch(text):
+        # At most 15 significant digits: float(text) * 100 is within 1e-6 of the exact cents.
         return round(float(text) * 100)
-    cleaned = _MONEY_NOISE.sub("", text)
-    negative = False
-    if cleaned.startswith("(") and cleaned.endswith(")"):
-        negative, cleaned = True, cleaned[1:-1]
-    if cleaned.startswith("-"):
-        negative, cleaned = not negative, cleaned[1:]
-    elif cleaned.endswith("-"):
-        negative, cleaned = not negative, cleaned[:-1]
-    cleaned = cleaned.lstrip("+$")
-    if options.decimal_comma:
-        cleaned = cleaned.replace(".", "").replace("'", "").replace(",", ".")
-    else:
-        cleaned = cleaned.replace(",", "").replace("'", "")
-    try:
-        amount = Decimal(cleaned)
-    except InvalidOperation:
-        raise RowError(column, "bad_money", f"cannot read {text!r} as an amount") from None
-    if not amount.is_finite():
-        raise RowError(column, "bad_money", f"cannot read {text!r} as an amount")
-    cents = int((amount * 100).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    cleaned = _CURRENCY_CODE.sub("", _SPACES.sub("", text))
+    match = (_AMOUNT_COMMA if options.decimal_comma else _AMOUNT).fullmatch(cleaned)
+    signs = match and [s for s in (match["sign"], match["sign2"], match["trail"]) if s]
+    if (
+        match is None
+        or not (match["int"] or match["frac"])
+        or bool(match["open"]) != bool(match["close"])
+        or len(signs or ()) > 1
+        or (match["open"] and signs)
+        or (match["int"] and len({c for c in match["int"] if not c.isdigit()}) > 1)
+    ):
+        raise RowError(
+            column,
+            "bad_money",
+            f"cannot read {_show(text)} as an amount (expected e.g. 1234.50, $1,234.50, "
+            "-12.00 or (12.00); at most two decimals)",
+        )
+    digits = "".join(c for c in (match["int"] or "0") if c.isdigit())
+    cents = int(digits) * 100 + int((match["frac"] or "0").ljust(2, "0"))
+    if cents > MAX_CENTS:
+        raise RowError(column, "out_of_range", f"amount {_show(text)} is too large to store")
+    negative = bool(match["open"]) or "-" in (signs or ())
     return -cents if negative else cents
 
 
+def _show(text: str) -> str:
+    """A cell quoted for a message, cut to 40 characters."""
+    return repr(text if len(text) <= 40 else text[:37] + "...")
+
+
+INT32_MAX = 2**31 - 1
+
+
 def parse_int(text: str, column: str) -> int:
+    """A whole number within the 32-bit range of the store's integer columns."""
+    cleaned = text.replace(",", "")
     try:
-        return int(text.replace(",", ""))
+        number = int(cleaned)
     except ValueError:
-        pass
-    try:
-        number = float(text.replace(",", ""))
-    except ValueError:
-        raise RowError(column, "bad_number", f"cannot read {text!r} as a whole number") from None
-    if not number.is_integer():
-        raise RowError(column, "bad_number", f"{text!r} is not a whole number")
-    return int(number)
+        try:
+            as_float = float(cleaned)
+        except ValueError:
+            raise RowError(
+                column, "bad_number", f"cannot read {_show(text)} as a whole number"
+            ) from None
+        if not as_float.is_integer():
+            raise RowError(column, "bad_number", f"{_show(text)} is not a whole number") from None
+        number = int(as_float)
+    if abs(number) > INT32_MAX:
+        raise RowError(column, "out_of_range", f"{_show(text)} is out of range")
+    return number
 
 
 def parse_number(text: str, options: ParseOptions, column: str) -> float:
     cleaned = text.replace(",", ".") if options.decimal_comma else text.replace(",", "")
     try:
-        return float(cleaned)
+        number = float(cleaned)
     except ValueError:
-        raise RowError(column, "bad_number", f"cannot read {text!r} as a number") from None
+        raise RowError(column, "bad_number", f"cannot read {_show(text)} as a number") from None
+    if not math.isfinite(number) or abs(number) > 1e9:
+        raise RowError(column, "out_of_range", f"{_show(text)} is out of range")
+    return number
 
 
 def parse_bool(text: str, column: str) -> bool:
@@ -253,11 +313,11 @@ def parse_timezone(text: str, options: ParseOptions, column: str) -> ZoneInfo:
     name = options.timezones.get(text, text)
     try:
         return zone(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a name too long, a folder
         raise RowError(
             column,
             "bad_timezone",
-            f"unknown time zone {text!r} (use an IANA name like America/Chicago, "
+            f"unknown time zone {_show(text)} (use an IANA name like America/Chicago, "
             "or map it in the preset's timezones)",
         ) from None
 

@@ -31,11 +31,35 @@ US = ParseOptions(date_formats=("%m/%d/%Y",), datetime_formats=("%m/%d/%Y %I:%M 
         ("0.29", 29),  # float 0.29 * 100 = 28.999…; must round to 29
         ("12", 1200),
         ("USD 99.9", 9990),
-        ("1.005", 101),  # half up on the third decimal
+        ("1,234.50", 123450),
+        ("-5.00", -500),
+        ("$12", 1200),
+        ("12.00-", -1200),  # trailing minus (some POS exports)
+        ("1'234.50", 123450),
     ],
 )
 def test_money_strings_become_cents(text: str, cents: int) -> None:
     assert parse_money(text, ParseOptions(), "net") == cents
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("1e15", "bad_money"),  # an exponent: once read as a $1 quadrillion sale
+        ("--5", "bad_money"),  # once read as +$5
+        ("$1,2,3", "bad_money"),  # thousands not grouped by threes
+        ("12.345", "bad_money"),  # a third decimal (issue 14: no silent rounding)
+        ("1.005", "bad_money"),
+        ("(-5)", "bad_money"),  # two negative markers
+        ("nan", "bad_money"),
+        ("99999999999999999999.00", "out_of_range"),  # > 2**63 - 1 cents; was OverflowError
+    ],
+)
+def test_malformed_money_is_a_row_error(text: str, code: str) -> None:
+    with pytest.raises(RowError) as caught:
+        parse_money(text, ParseOptions(), "net")
+    assert caught.value.code == code
+    assert caught.value.column == "net"
 
 
 def test_decimal_comma_money() -> None:
