@@ -1,0 +1,76 @@
+"""The KPI snapshot (`tools.kpis.kpi_snapshot`) for a scope the user may see: the dashboard
+page and `/api/v1/kpis` both come from `kpis_view`.
+
+Defaults match `clarity kpis`: the as-of day is the last day with sales in the chosen scope,
+the period the last complete calendar month before it.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import Engine, func, select
+
+from api.deps import UserScope
+from store import tables as t
+from tools.kpi_base import last_complete_month
+from tools.kpis import KpiSnapshot, kpi_snapshot
+from tools.scope import Period, Scope
+
+
+class LocationNotVisible(LookupError):
+    """The location does not exist or is not one of the user's."""
+
+
+class NoData(LookupError):
+    """The scope has no sales yet, so there is no day to report on."""
+
+
+class ChooseLocation(ValueError):
+    """The user sees several locations but not the whole organization: name one."""
+
+
+def chosen_location(scope: UserScope, location_id: int | None) -> int | None:
+    """The location to report on (None: the organization) after checking the user's reach."""
+    if location_id is not None:
+        if not scope.allows_location(location_id):
+            raise LocationNotVisible(f"no location {location_id} in your scope")
+        return location_id
+    if scope.whole_org:
+        return None
+    if len(scope.location_ids) == 1:
+        return next(iter(scope.location_ids))
+    if not scope.location_ids:
+        raise LocationNotVisible("no location is assigned to you")
+    raise ChooseLocation(
+        "location: choose one of " + ", ".join(str(i) for i in sorted(scope.location_ids))
+    )
+
+
+def last_sale_day(engine: Engine, location_ids: list[int]) -> date | None:
+    with engine.connect() as conn:
+        value = conn.execute(
+            select(func.max(t.sale.c.local_date)).where(t.sale.c.location_id.in_(location_ids))
+        ).scalar()
+    if value is None:
+        return None
+    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
+
+
+def kpis_view(
+    engine: Engine,
+    scope: UserScope,
+    *,
+    location_id: int | None = None,
+    period: str | None = None,
+    as_of: date | None = None,
+) -> KpiSnapshot:
+    """Headline KPIs of the chosen scope with the previous period, industry range and peers.
+    Raises `LocationNotVisible`, `ChooseLocation`, `NoData` or `ValueError` (bad period)."""
+    location = chosen_location(scope, location_id)
+    covered = [location] if location is not None else sorted(scope.location_ids)
+    day = as_of or last_sale_day(engine, covered)
+    if day is None:
+        raise NoData("no sales in this scope yet")
+    chosen = Period.parse(period, day) if period else last_complete_month(day)
+    return kpi_snapshot(engine, Scope(scope.organization_id, location), chosen)
