@@ -1,8 +1,9 @@
 """The KPI snapshot (`tools.kpis.kpi_snapshot`) for a scope the user may see: the dashboard
 page and `/api/v1/kpis` both come from `kpis_view`.
 
-Defaults match `clarity kpis`: the as-of day is the last day with sales in the chosen scope,
-the period the last complete calendar month before it.
+Defaults as in `clarity kpis`: the as-of day is the last day with sales in the locations the user
+sees (so every location of one user's dashboard reports the same period), the period the last
+complete calendar month before it.
 """
 
 from __future__ import annotations
@@ -68,8 +69,7 @@ def kpis_view(
     """Headline KPIs of the chosen scope with the previous period, industry range and peers.
     Raises `LocationNotVisible`, `ChooseLocation`, `NoData` or `ValueError` (bad period)."""
     location = chosen_location(scope, location_id)
-    covered = [location] if location is not None else sorted(scope.location_ids)
-    day = as_of or last_sale_day(engine, covered)
+    day = as_of or last_sale_day(engine, sorted(scope.location_ids))
     if day is None:
         raise NoData("no sales in this scope yet")
     chosen = Period.parse(period, day) if period else last_complete_month(day)
