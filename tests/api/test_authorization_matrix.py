@@ -120,8 +120,9 @@ def app_paths(app: FastAPI) -> set[str]:
     for route in app.routes:
         original = getattr(route, "original_router", None)
         for inner in original.routes if original is not None else [route]:
-            if isinstance(inner, APIRoute) or hasattr(inner, "methods"):
-                paths.add(inner.path)  # type: ignore[attr-defined]
+            path = getattr(inner, "path", None)
+            if (isinstance(inner, APIRoute) or hasattr(inner, "methods")) and path:
+                paths.add(path)
     return paths
 
 
