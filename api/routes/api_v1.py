@@ -22,6 +22,11 @@ NOT_FOUND: dict[int | str, dict[str, Any]] = {
     404: {"description": "Nothing with that id in the user's scope."}
 }
 
+#: Ids are 32-bit integers on PostgreSQL; larger numbers cannot name a row.
+MAX_ID = 2**31 - 1
+DAY = r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
+PERIOD_PATTERN = rf"^([0-9]{{4}}-[0-9]{{2}}|last-[0-9]{{1,4}}d|{DAY}\.\.{DAY})$"
+
 router = APIRouter(prefix="/api/v1", tags=["api"], responses=ERRORS)
 
 SCOPE_KEY = Query(
@@ -60,7 +65,7 @@ def briefings(
     responses=NOT_FOUND,
 )
 def briefing(
-    session: SessionDep, scope: Scope, briefing_id: Annotated[int, Path(ge=1)]
+    session: SessionDep, scope: Scope, briefing_id: Annotated[int, Path(ge=1, le=MAX_ID)]
 ) -> bv.BriefingView:
     """One briefing: badge, KPIs, points with dollars, the call list (names and phones only
     for roles that may see them)."""
@@ -88,9 +93,13 @@ def today(session: SessionDep, scope: Scope) -> bv.TodayView:
 def kpis(
     engine: EngineDep,
     scope: Scope,
-    location: Annotated[int | None, Query(ge=1, description="Location id.")] = None,
+    location: Annotated[int | None, Query(ge=1, le=MAX_ID, description="Location id.")] = None,
     period: Annotated[
-        str | None, Query(max_length=40, description="YYYY-MM, last-30d or A..B.")
+        str | None,
+        Query(
+            pattern=PERIOD_PATTERN,
+            description="YYYY-MM, last-<days>d or YYYY-MM-DD..YYYY-MM-DD (default: last month).",
+        ),
     ] = None,
     as_of: Annotated[date | None, Query(description="YYYY-MM-DD; default last sale.")] = None,
 ) -> KpiSnapshot:

@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse
 
 from api.deps import CurrentUser, EngineDep, Scope, SessionDep, require
 from api.roles import Area
+from api.routes.api_v1 import MAX_ID
 from api.templating import render
 from api.views import briefings as bv
 from api.views import kpis as kv
@@ -36,6 +37,8 @@ def briefing_page(
     request: Request, session: SessionDep, scope: Scope, user: CurrentUser, briefing_id: int
 ) -> HTMLResponse:
     try:
+        if briefing_id > MAX_ID:
+            raise bv.BriefingNotFound(f"no briefing {briefing_id}")
         view = bv.get_briefing(session, scope, briefing_id)
     except bv.BriefingNotFound as exc:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=str(exc)) from None
@@ -72,7 +75,7 @@ def dashboard_page(
     engine: EngineDep,
     scope: Scope,
     user: CurrentUser,
-    location: Annotated[int | None, Query(ge=1)] = None,
+    location: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     period: Annotated[str | None, Query(max_length=40)] = None,
 ) -> HTMLResponse:
     """Headline KPIs against the previous period, the industry range and peers."""

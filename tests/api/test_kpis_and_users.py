@@ -50,7 +50,10 @@ def test_kpis_errors(app: FastAPI, world: World) -> None:
     client = signed_in(app, world, "owner")
     bad = client.get("/api/v1/kpis", params={"period": "October"})
     assert bad.status_code == 422
-    assert "unrecognised period 'October'" in bad.json()["detail"]
+    assert bad.json()["detail"][0]["loc"] == ["query", "period"]  # fails the documented pattern
+    backwards = client.get("/api/v1/kpis", params={"period": "2026-10-31..2026-10-01"})
+    assert backwards.status_code == 422
+    assert backwards.json() == {"detail": "period ends (2026-10-01) before it starts (2026-10-31)"}
     assert client.get("/api/v1/kpis", params={"as_of": "2026-13-01"}).status_code == 422
     page = client.get("/dashboard", params={"period": "October"})
     assert page.status_code == 200 and "unrecognised period" in page.text
