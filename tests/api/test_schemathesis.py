@@ -10,6 +10,7 @@ from typing import Any
 
 import schemathesis
 from hypothesis import HealthCheck, given, settings
+from schemathesis.core.result import Ok
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from api.app import create_app
@@ -22,7 +23,10 @@ def test_api_conforms_to_its_schema(world: World, tmp_path: Path) -> None:
     app = create_app(app_settings(tmp_path), engine=world.engine)
     schema = schemathesis.openapi.from_asgi("/openapi.json", app)
     schema.config.update(headers=bearer(world, "owner"))
-    operations = [result.ok() for result in schema.get_all_operations()]
+    operations = []
+    for result in schema.get_all_operations():
+        assert isinstance(result, Ok), result  # the schema parsed
+        operations.append(result.ok())
     assert len(operations) == 7  # healthz, me, briefings, briefing, today, kpis, users
     for operation in operations:
 
