@@ -93,7 +93,7 @@ def dashboard_page(
         {
             "snapshot": snapshot,
             "error": error,
-            "locations": sorted(scope.location_ids),
+            "locations": kv.location_names(engine, scope),
             "whole_org": scope.whole_org,
             "location": location,
             "period": period or "",

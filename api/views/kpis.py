@@ -48,6 +48,17 @@ def chosen_location(scope: UserScope, location_id: int | None) -> int | None:
     )
 
 
+def location_names(engine: Engine, scope: UserScope) -> list[tuple[int, str]]:
+    """(id, name) of the locations the user sees, by id (for the dashboard's chooser)."""
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(t.location.c.id, t.location.c.name)
+            .where(t.location.c.id.in_(sorted(scope.location_ids)))
+            .order_by(t.location.c.id)
+        ).all()
+    return [(int(row.id), str(row.name)) for row in rows]
+
+
 def last_sale_day(engine: Engine, location_ids: list[int]) -> date | None:
     with engine.connect() as conn:
         value = conn.execute(

@@ -42,6 +42,10 @@ def test_owner_kpis_cover_the_organization_or_one_location(app: FastAPI, world: 
     assert net_revenue(westport) == 999.0
     september = client.get("/api/v1/kpis", params={"period": "2026-09"}).json()
     assert net_revenue(september) == 0.0
+    page = client.get("/dashboard", params={"location": world.loc["A2"]}).text
+    assert f'<option value="{world.loc["A2"]}" selected>Westport</option>' in page
+    assert "Whole organization" in page and "Boston" not in page
+    assert "$999" in page
     as_of = client.get("/api/v1/kpis", params={"as_of": "2026-10-31"}).json()
     assert as_of["period_end"] == "2026-10-31"  # the last day of a month reports that month
 
