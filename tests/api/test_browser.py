@@ -108,6 +108,11 @@ def test_owner_opens_a_briefing_from_its_email_link(
         link = f"{base}/briefings/location:{world.loc['A1']}/2026-11-24"
         page.goto(link)
         expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+        page.fill("input[name=email]", world.email["owner"])
+        page.fill("input[name=password]", "not the password")
+        page.click("main button[type=submit]")
+        # htmx swaps the 401 answer in (htmx-config in base.html), so the reason is shown.
+        expect(page.get_by_role("alert")).to_have_text("Wrong e-mail or password.")
         sign_in(page, world.email["owner"])
         expect(page.get_by_role("heading", name="Headline for Greenwich")).to_be_visible()
         assert page.url == link
