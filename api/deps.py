@@ -7,7 +7,7 @@ handler filters by location on its own.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
@@ -138,15 +138,6 @@ class UserScope:
             return self.whole_org
         return location_id in self.location_ids
 
-    def allows_scope_key(self, key: str) -> bool:
-        """The same test for a scope key: `org:<id>` or `location:<id>`."""
-        kind, _, number = key.partition(":")
-        if not number.isdigit():
-            return False
-        if kind == "org":
-            return int(number) == self.organization_id and self.whole_org
-        return kind == "location" and int(number) in self.location_ids
-
 
 def get_scope(user: CurrentUser, session: SessionDep) -> UserScope:
     """Owners see every location of their organization; everyone else the locations assigned
@@ -185,6 +176,3 @@ def require(area: Area) -> Any:
 
     check.__name__ = f"require_{area}"
     return Depends(check)
-
-
-Guard = Callable[..., None]
