@@ -18,6 +18,10 @@ from tools.kpi_base import last_complete_month
 from tools.kpis import KpiSnapshot, kpi_snapshot
 from tools.scope import Period, Scope
 
+#: Days a report may cover; far outside, date arithmetic (previous periods) overflows.
+FIRST_DAY = date(1900, 1, 1)
+LAST_DAY = date(2999, 12, 31)
+
 
 class LocationNotVisible(LookupError):
     """The location does not exist or is not one of the user's."""
@@ -83,5 +87,9 @@ def kpis_view(
     day = as_of or last_sale_day(engine, sorted(scope.location_ids))
     if day is None:
         raise NoData("no sales in this scope yet")
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise ValueError(f"as_of must be between {FIRST_DAY} and {LAST_DAY}")
     chosen = Period.parse(period, day) if period else last_complete_month(day)
+    if chosen.start < FIRST_DAY or chosen.end > LAST_DAY:
+        raise ValueError(f"period must lie between {FIRST_DAY} and {LAST_DAY}")
     return kpi_snapshot(engine, Scope(scope.organization_id, location), chosen)
