@@ -12,7 +12,16 @@ import sys
 import typer
 from rich.console import Console
 
-from clarity import cli_brief, cli_db, cli_demo, cli_detectors, cli_ingest, cli_kpis
+from clarity import (
+    cli_brief,
+    cli_db,
+    cli_demo,
+    cli_detectors,
+    cli_ingest,
+    cli_kpis,
+    cli_serve,
+    cli_users,
+)
 
 app = typer.Typer(
     name="clarity",
@@ -26,6 +35,8 @@ app.command("ingest")(cli_ingest.ingest)
 cli_kpis.register(app)
 cli_detectors.register(app)
 app.command("brief")(cli_brief.brief)
+cli_serve.register(app)
+cli_users.register(app)
 
 _errors = Console(stderr=True)
 

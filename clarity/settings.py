@@ -98,6 +98,10 @@ class Settings(BaseSettings):
     # Web app
     host: str = "127.0.0.1"
     port: int = 8000
+    session_secret: SecretStr | None = Field(
+        default=None,
+        description="Signs session and CSRF cookies; unset → one generated under VAR_DIR.",
+    )
 
     @field_validator("database_url")
     @classmethod

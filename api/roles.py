@@ -1,0 +1,41 @@
+"""Roles and what each may open.
+
+- owner: the whole organization, every area.
+- manager: their locations; everything but users and the audit log.
+- front_desk: their locations; Today (briefings), the approval queue, patients.
+- evaluator: their locations; evals and briefings, patients pseudonymized, no contact data.
+
+An area is a group of pages and JSON endpoints; each route names exactly one.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    owner = "owner"
+    manager = "manager"
+    front_desk = "front_desk"
+    evaluator = "evaluator"
+
+
+class Area(StrEnum):
+    briefings = "briefings"
+    dashboard = "dashboard"
+    users = "users"
+
+
+ALLOWED: dict[Area, frozenset[Role]] = {
+    Area.briefings: frozenset(Role),
+    Area.dashboard: frozenset({Role.owner, Role.manager}),
+    Area.users: frozenset({Role.owner}),
+}
+
+#: Roles that may see patients' names and phone numbers (everyone but the evaluator).
+CONTACT_ROLES: frozenset[Role] = frozenset({Role.owner, Role.manager, Role.front_desk})
+
+
+def may_open(role: str, area: Area) -> bool:
+    """True when `role` may open pages and endpoints of `area`."""
+    return role in ALLOWED[area]
