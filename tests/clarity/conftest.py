@@ -85,4 +85,17 @@ def sqlite_cli(tmp_path: Path) -> Iterator[Cli]:
         yield runner
 
 
+@pytest.fixture(scope="session", params=BACKENDS)
+def demo_cli(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Cli]:
+    """`clarity` on a small demo practice (1,500 patients, seed 11), built once per backend per
+    session (per xdist worker) and shared by the read-only command tests: never write to it."""
+    backend = str(request.param)
+    with open_cli(backend, tmp_path_factory.mktemp(f"cli-demo-{backend}")) as runner:
+        built = runner("demo", "build", "--patients", "1500", "--seed", "11")
+        assert built.exit_code == 0, built.stderr
+        yield runner
+
+
 __all__ = ["BACKENDS", "Cli", "open_cli"]
