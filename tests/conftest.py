@@ -185,3 +185,22 @@ def demo_engine(
         SQLModel.metadata.create_all(created)
         manifest = build_demo(created, DemoConfig())
         yield created, manifest
+
+
+SHARED_DEMOS = ("demo_engine", "demo_cli")
+"""Session fixtures that build a demo practice per backend: expensive, so under pytest-xdist
+(`--dist loadgroup`, see the Makefile) every test using one backend's demo should run on one
+worker, which builds it once, while the other backend's demo tests run on another. pytest-xdist
+3.8 on pytest 9.2 ignores xdist_group marks (pytest-xdist issue #1386), so today each worker
+builds the demos its tests need; each build lives in its own schema or file, so workers never
+share rows either way."""
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the xdist_group marks
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        params = getattr(item, "callspec", None)
+        for name in SHARED_DEMOS:
+            if params is not None and name in params.params:
+                item.add_marker(pytest.mark.xdist_group(f"{name}-{params.params[name]}"))
+                break
