@@ -2,6 +2,11 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+# The whole suite on every logical core (at most 4: each worker builds its own demo practices),
+# printing the 10 slowest tests. `--dist loadgroup` keeps each backend's demo tests on one
+# worker once pytest-xdist honours xdist_group marks again on pytest 9.2 (pytest-xdist #1386);
+# until then it distributes like `--dist load`.
+PYTEST_ALL := $(BIN)/pytest -n logical --maxprocesses=4 --dist loadgroup --durations=10
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 DEV_STAMP := $(VENV)/.installed-dev-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
@@ -31,7 +36,7 @@ test: $(DEV_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy .
-	$(BIN)/pytest
+	$(PYTEST_ALL)
 
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check .
@@ -41,7 +46,7 @@ typecheck: $(DEV_STAMP)
 	$(BIN)/mypy .
 
 pytest: $(DEV_STAMP)
-	$(BIN)/pytest
+	$(PYTEST_ALL)
 
 ## Benchmarks: print figures (time, size, memory) for the targets in the issues.
 bench: $(DEV_STAMP)

@@ -1,20 +1,30 @@
 """Shared fixtures: every store test runs on SQLite and on PostgreSQL.
 
-PostgreSQL comes from CLARITY_TEST_POSTGRES_URL (default: the local `test` database). When it
-is unreachable the PostgreSQL half of each test is skipped with the reason — except under
-CI=true, where a missing PostgreSQL fails the run.
+PostgreSQL comes from CLARITY_TEST_POSTGRES_URL (default: the local `test` database).
+
+- Nothing listens on its host and port: the PostgreSQL half of each test is skipped with the
+  reason — except under CI=true, where it fails: CI must run every test.
+- Something listens but the connection fails (wrong credentials, missing database, wrong
+  driver): the PostgreSQL half FAILS with the server's one-line reason, since a skip would hide
+  a broken set-up.
+
+Each PostgreSQL test works in its own throw-away schema (`PostgresSchema`), so tests running in
+parallel (pytest-xdist workers, other engineers) never see each other's rows.
 """
 
 from __future__ import annotations
 
 import os
+import socket
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
 from sqlmodel import SQLModel
 
 import store.models  # noqa: F401  (registers tables)
@@ -29,25 +39,67 @@ def postgres_url() -> str:
     return os.environ.get("CLARITY_TEST_POSTGRES_URL") or DEFAULT_PG_URL
 
 
-@lru_cache(maxsize=1)
-def postgres_problem() -> str | None:
-    """None when PostgreSQL answers, else why not."""
+def in_ci() -> bool:
+    return os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+@dataclass(frozen=True)
+class PostgresStatus:
+    """`absent`: nothing listens on host:port (a skip locally). `broken`: the server answers
+    but refuses us (always a failure). Both None: PostgreSQL is usable."""
+
+    absent: str | None = None
+    broken: str | None = None
+
+
+def _listening(host: str, port: int) -> bool:
     try:
-        engine = create_engine(postgres_url(), connect_args={"connect_timeout": 3})
+        with socket.create_connection((host, port), timeout=3):
+            return True
+    except OSError:
+        return False
+
+
+@lru_cache(maxsize=1)
+def postgres_status() -> PostgresStatus:
+    url = postgres_url()
+    parsed = make_url(url)
+    host, port = parsed.host or "localhost", parsed.port or 5432
+    where = f"{host}:{port}"
+    if not _listening(host, port):
+        return PostgresStatus(absent=f"PostgreSQL: nothing listens on {where}")
+    try:
+        engine = create_engine(url, connect_args={"connect_timeout": 3})
         with engine.connect() as conn:
             conn.execute(text("SELECT 1"))
         engine.dispose()
-    except Exception as exc:  # any connection failure means "not reachable"
-        return f"PostgreSQL not reachable at {postgres_url()}: {type(exc).__name__}"
-    return None
+    except Exception as exc:  # the server answered: credentials, database or driver are wrong
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+        first = reason[0] if reason else type(exc).__name__
+        return PostgresStatus(
+            broken=(
+                f"PostgreSQL at {where} refused {parsed.render_as_string(hide_password=True)}: "
+                f"{first} (fix CLARITY_TEST_POSTGRES_URL, the role or the database)"
+            )
+        )
+    return PostgresStatus()
+
+
+def postgres_problem() -> str | None:
+    """None when PostgreSQL answers, else why not (kept for callers of the old name)."""
+    status = postgres_status()
+    return status.broken or status.absent
 
 
 def require_postgres() -> str:
-    problem = postgres_problem()
-    if problem:
-        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-            pytest.fail(f"{problem} (CI=true requires PostgreSQL)")
-        pytest.skip(problem)
+    """The PostgreSQL URL; skips only when nothing listens (and not under CI=true)."""
+    status = postgres_status()
+    if status.broken:
+        pytest.fail(status.broken, pytrace=False)
+    if status.absent:
+        if in_ci():
+            pytest.fail(f"{status.absent} (CI=true requires PostgreSQL)", pytrace=False)
+        pytest.skip(status.absent)
     return postgres_url()
 
 
@@ -62,6 +114,13 @@ class PostgresSchema:
             conn.execute(text(f'CREATE SCHEMA "{self.name}"'))
         admin.dispose()
         self.engine = make_engine(self.url, schema=self.name)
+
+    @property
+    def schema_url(self) -> str:
+        """A URL whose connections use this schema (for code that builds its own engine from
+        a URL, such as the CLI via CLARITY_DATABASE_URL)."""
+        url = make_url(self.url).update_query_dict({"options": f"-csearch_path={self.name}"})
+        return url.render_as_string(hide_password=False)
 
     def drop(self) -> None:
         self.engine.dispose()
@@ -91,6 +150,15 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
+def sqlite_engine(tmp_path: Path) -> Iterator[Engine]:
+    """A SQLite database with the full schema and no rows, for tests of SQLite-only behaviour
+    (not parametrized over backends, so nothing is skipped)."""
+    for created in empty_engine("sqlite", tmp_path):
+        SQLModel.metadata.create_all(created)
+        yield created
+
+
+@pytest.fixture
 def bare_engine(backend: str, tmp_path: Path) -> Iterator[Engine]:
     """An empty database (no tables), on each backend."""
     yield from empty_engine(backend, tmp_path)
@@ -117,3 +185,22 @@ def demo_engine(
         SQLModel.metadata.create_all(created)
         manifest = build_demo(created, DemoConfig())
         yield created, manifest
+
+
+SHARED_DEMOS = ("demo_engine", "demo_cli")
+"""Session fixtures that build a demo practice per backend: expensive, so under pytest-xdist
+(`--dist loadgroup`, see the Makefile) every test using one backend's demo should run on one
+worker, which builds it once, while the other backend's demo tests run on another. pytest-xdist
+3.8 on pytest 9.2 ignores xdist_group marks (pytest-xdist issue #1386), so today each worker
+builds the demos its tests need; each build lives in its own schema or file, so workers never
+share rows either way."""
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the xdist_group marks
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        params = getattr(item, "callspec", None)
+        for name in SHARED_DEMOS:
+            if params is not None and name in params.params:
+                item.add_marker(pytest.mark.xdist_group(f"{name}-{params.params[name]}"))
+                break

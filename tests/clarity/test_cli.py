@@ -1,4 +1,5 @@
-"""The `clarity` command as a user runs it: a real process, real exit codes and output."""
+"""The `clarity` command: in-process on each backend, plus a few real processes for what only
+a user's shell sees (exit codes from `main`, stderr, no traceback)."""
 
 from __future__ import annotations
 
@@ -8,8 +9,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tests.clarity.conftest import Cli
+
 
 def run(args: list[str], tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    """`python -m clarity ARGS…` as a real process, on a SQLite store under `tmp_path`."""
     environment = (
         {k: v for k, v in os.environ.items() if not k.startswith("CLARITY_")}
         | {"CLARITY_DATABASE_URL": f"sqlite:///{tmp_path / 'var' / 'clarity.db'}"}
@@ -25,9 +29,9 @@ def run(args: list[str], tmp_path: Path, **env: str) -> subprocess.CompletedProc
     )
 
 
-def test_help_lists_the_commands(tmp_path: Path) -> None:
-    result = run(["--help"], tmp_path)
-    assert result.returncode == 0
+def test_help_lists_the_commands(sqlite_cli: Cli) -> None:
+    result = sqlite_cli("--help")
+    assert result.exit_code == 0
     for command in ("demo", "db"):
         assert command in result.stdout
 
@@ -48,24 +52,30 @@ def test_unwritable_database_path_exits_with_one_line(tmp_path: Path) -> None:
     assert len([line for line in result.stderr.splitlines() if line.strip()]) == 1
 
 
-def test_db_upgrade_is_idempotent(tmp_path: Path) -> None:
-    first = run(["db", "upgrade"], tmp_path)
-    second = run(["db", "upgrade"], tmp_path)
-    assert first.returncode == second.returncode == 0
+def test_db_upgrade_is_idempotent(cli: Cli) -> None:
+    first = cli("db", "upgrade")
+    second = cli("db", "upgrade")
+    assert first.exit_code == second.exit_code == 0
     assert "revision" in second.stdout
 
 
-def test_demo_build_then_demo_shows_the_summary(tmp_path: Path) -> None:
-    built = run(["demo", "build", "--patients", "400", "--seed", "5"], tmp_path)
-    assert built.returncode == 0, built.stderr
-    manifest = json.loads((tmp_path / "var" / "demo_manifest.json").read_text())
+def test_demo_build_then_demo_shows_the_summary(cli: Cli) -> None:
+    built = cli("demo", "build", "--patients", "400", "--seed", "5")
+    assert built.exit_code == 0, built.stderr
+    manifest = json.loads((cli.var / "demo_manifest.json").read_text())
     assert manifest["seed"] == 5
-    again = run(["demo", "build", "--patients", "400"], tmp_path)
-    assert again.returncode == 2
-    assert "--replace" in again.stderr
-    shown = run(["demo", "--no-serve"], tmp_path)
-    assert shown.returncode == 0, shown.stderr
-    assert "Traceback" not in shown.stderr
+    shown = cli("demo", "--no-serve")
+    assert shown.exit_code == 0, shown.stderr
     assert "Back Bay" in shown.stdout and "America/Chicago" in shown.stdout
     assert "Net revenue by month" in shown.stdout
     assert "3 locations · 12 providers" in shown.stdout
+
+
+def test_demo_build_over_a_demo_exits_2_naming_replace(sqlite_cli: Cli) -> None:
+    built = sqlite_cli("demo", "build", "--patients", "400", "--seed", "5")
+    assert built.exit_code == 0, built.stderr
+    # `main` turns DemoExistsError into exit 2: a real process, on the same SQLite file.
+    again = run(["demo", "build", "--patients", "400"], sqlite_cli.home)
+    assert again.returncode == 2
+    assert "Traceback" not in again.stderr
+    assert "--replace" in again.stderr

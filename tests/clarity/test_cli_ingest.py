@@ -1,37 +1,38 @@
-"""`clarity ingest` as a user runs it: real process, exit codes, summary and rejects."""
+"""`clarity ingest`: summary and rejects in-process on each backend; a wrong layout's exit code
+and stderr in a real process."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
+from tests.clarity.conftest import Cli
 from tests.clarity.test_cli import run
 
 
-def test_ingest_summary_json_and_show_rejects(tmp_path: Path) -> None:
-    (tmp_path / "locations.csv").write_text(
-        "external_id,name,timezone\nL1,Austin,America/Chicago\n"
-    )
-    (tmp_path / "patients.csv").write_text("external_id,first_name,last_name\nP1,Dana,Reyes\n")
-    (tmp_path / "appts.csv").write_text(
+def test_ingest_summary_json_and_show_rejects(cli: Cli) -> None:
+    home = cli.home
+    (home / "locations.csv").write_text("external_id,name,timezone\nL1,Austin,America/Chicago\n")
+    (home / "patients.csv").write_text("external_id,first_name,last_name\nP1,Dana,Reyes\n")
+    (home / "appts.csv").write_text(
         "external_id,start_at,status,patient_external_id\n"
         "A1,2026-03-02 09:00,No Show,P1\n"
         "A2,2026-03-02 10:00,completed,P404\n"
     )
-    assert run(["ingest", "locations", "locations.csv"], tmp_path).returncode == 0
-    assert run(["ingest", "patients", "patients.csv"], tmp_path).returncode == 0
-    done = run(["ingest", "appointments", "appts.csv", "--location", "Austin", "--json"], tmp_path)
-    assert done.returncode == 0, done.stderr
+    assert cli("ingest", "locations", "locations.csv").exit_code == 0
+    assert cli("ingest", "patients", "patients.csv").exit_code == 0
+    done = cli("ingest", "appointments", "appts.csv", "--location", "Austin", "--json")
+    assert done.exit_code == 0, done.stderr
     summary = json.loads(done.stdout)
     assert (summary["read"], summary["inserted"], summary["rejected"]) == (2, 1, 1)
     assert summary["rejected_by_reason"] == {"unknown_patient": 1}
-    shown = run(["ingest", "--show-rejects", str(summary["run_id"])], tmp_path)
-    assert shown.returncode == 0
+    shown = cli("ingest", "--show-rejects", str(summary["run_id"]))
+    assert shown.exit_code == 0
     assert "unknown patient 'P404'" in shown.stdout and "appts.csv" in shown.stdout
     # A long file name: the summary's title stays on one line above the (narrower) table.
     long_name = "appointments-export-2026-11-25.csv"
-    (tmp_path / long_name).write_text((tmp_path / "appts.csv").read_text())
-    human = run(["ingest", "appointments", long_name, "--location", "Austin"], tmp_path)
+    (home / long_name).write_text((home / "appts.csv").read_text())
+    human = cli("ingest", "appointments", long_name, "--location", "Austin")
     assert "unchanged" in human.stdout and "rejected: unknown_patient" in human.stdout
     assert human.stdout.splitlines()[0].strip() == f"appointments from {long_name}"
 

@@ -1,28 +1,25 @@
-"""FHIR import of the Synthea sample bundles in ../shared/fixtures/fhir/."""
+"""FHIR import of the Synthea sample bundles in tests/fixtures/fhir/ (see its README)."""
 
 from __future__ import annotations
 
 import json
-import os
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
-import pytest
 from sqlalchemy import Engine, func, select
 
 from store import tables as t
 from store.ingest.fhir import ingest_fhir, ref_id
 from tests.store.ingest.conftest import NOW
 
-FIXTURES = Path(__file__).resolve().parents[3].parent / "shared" / "fixtures" / "fhir"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "fhir"
 
 
 def fixtures() -> Path:
-    if not FIXTURES.is_dir():
-        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-            pytest.fail(f"FHIR fixtures missing at {FIXTURES} (CI=true requires them)")
-        pytest.skip(f"FHIR fixtures not found at {FIXTURES}")
+    """The bundles shipped with the repository: two patients and the practitioners,
+    organizations and locations they reference."""
+    assert FIXTURES.is_dir(), f"FHIR fixtures missing at {FIXTURES}"
     return FIXTURES
 
 

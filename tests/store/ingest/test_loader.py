@@ -10,7 +10,7 @@ from sqlalchemy import Engine, event, func, select, text
 from store import tables as t
 from store.ingest import IngestError, LayoutError, get_run, ingest_csv, show_rejects
 from store.ingest.loader import piece_size
-from tests.store.ingest.conftest import NOW, ids, rows, write
+from tests.store.ingest.conftest import NOW, ids, rows, seed_catalog, write
 
 APPTS = (
     "external_id,start_at,status,patient_external_id,provider_external_id,service_name,"
@@ -263,10 +263,11 @@ def test_piece_size_divides_the_batch_evenly(batch: int, expected: int) -> None:
 
 
 def test_rows_beyond_one_statement_parameter_limit_all_land(
-    catalog: Engine, tmp_path: Path
+    sqlite_engine: Engine, tmp_path: Path
 ) -> None:
-    if catalog.dialect.name != "sqlite":
-        pytest.skip("the bound-parameter limit is SQLite's; PostgreSQL loads by COPY")
+    # SQLite only: the bound-parameter limit is SQLite's; PostgreSQL loads by COPY.
+    catalog = sqlite_engine
+    seed_catalog(catalog, tmp_path)
     # With at most 100 parameters a statement, an appointment row (17 columns) goes 5 to a
     # statement (150 rows: 30 statements), and the re-import's lookup of 150 stored keys
     # takes two queries (99 keys + the source, then 51).
