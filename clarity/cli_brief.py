@@ -10,10 +10,10 @@ import typer
 from rich.console import Console
 from sqlalchemy import Engine
 
-from agent.briefing import BriefingResult
-from agent.render import html_with_data_uris, resolve_identities
-from agent.runner import BriefingInputError
-from agent.runner import brief as run_brief
+from agent.briefing.graph import BriefingResult
+from agent.briefing.render import html_with_data_uris, resolve_identities
+from agent.briefing.runner import BriefingInputError
+from agent.briefing.runner import brief as run_brief
 from clarity.cli_common import open_engine, settings
 
 _status = Console(stderr=True)

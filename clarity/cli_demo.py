@@ -12,9 +12,9 @@ from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedCo
 from rich.table import Table
 from sqlalchemy import Engine, func, select
 
-from agent.render import resolve_identities
-from agent.runner import brief, resolve_scope
-from agent.subscriptions import ensure_owner_subscription
+from agent.briefing.render import resolve_identities
+from agent.briefing.runner import brief, resolve_scope
+from agent.briefing.subscriptions import ensure_owner_subscription
 from clarity.cli_brief import summary_line
 from clarity.cli_common import dollars, open_engine, settings
 from store import models as m

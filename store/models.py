@@ -331,7 +331,10 @@ class Finding(SQLModel, table=True):
 
 
 class Briefing(SQLModel, table=True):
-    __table_args__ = (Index("ix_briefing_scope_date", "scope", "for_date"),)
+    """The briefing of one scope for one day: a unique index, so concurrent runs share one row
+    (`INSERT … ON CONFLICT (scope, for_date)`)."""
+
+    __table_args__ = (Index("ux_briefing_scope_date", "scope", "for_date", unique=True),)
 
     id: int | None = Field(default=None, primary_key=True)
     organization_id: int = Field(foreign_key="organization.id")

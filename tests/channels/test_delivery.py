@@ -8,14 +8,14 @@ from pathlib import Path
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from agent.briefing import BriefingResult, outgoing, retry_deliveries, run_briefing
-from agent.gather import StaticGatherer
-from agent.subscriptions import DEMO_OWNER_EMAIL, ensure_owner_subscription
+from agent.briefing.gather import StaticGatherer
+from agent.briefing.graph import BriefingResult, outgoing, retry_deliveries, run_briefing
+from agent.briefing.subscriptions import DEMO_OWNER_EMAIL, ensure_owner_subscription
 from channels.delivery import Target, deliver
 from channels.outbox import OutboxChannel
 from channels.slack import SlackWebhookChannel
 from store.models import BriefingDelivery
-from tests.agent.sample import DAY, sample_gathered
+from tests.agent.briefing.sample import DAY, sample_gathered
 from tests.http_stub import Reply, StubServer
 
 APP = "http://127.0.0.1:8000"  # the URL the briefing was rendered with
@@ -92,7 +92,7 @@ def test_subscription_to_an_unconfigured_channel_is_recorded_not_dropped(
 def test_rerunning_the_briefing_updates_it_and_does_not_deliver_twice(
     engine: Engine, outbox_dir: Path
 ) -> None:
-    from tests.agent.sample import seed_store
+    from tests.agent.briefing.sample import seed_store
 
     seed_store(engine)
     ensure_owner_subscription(engine, 1, scope="location:2")

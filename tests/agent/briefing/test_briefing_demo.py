@@ -7,9 +7,9 @@ from datetime import date
 
 from sqlalchemy import Engine, select
 
-from agent.at_risk_source import at_risk
-from agent.briefing import run_briefing
-from agent.gather_tools import ToolsGatherer
+from agent.briefing.at_risk_source import at_risk
+from agent.briefing.gather_tools import ToolsGatherer
+from agent.briefing.graph import run_briefing
 from store import tables as t
 from tools.anomalies import detect_anomalies
 from tools.findings import compute_findings

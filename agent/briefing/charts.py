@@ -13,7 +13,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
-from agent.state import Candidate, Series
+from agent.briefing.state import Candidate, Series
 
 WIDTH_IN, HEIGHT_IN, DPI = 6.0, 2.4, 100
 INK, ACCENT, MUTED = "#1f2937", "#2563eb", "#9ca3af"

@@ -13,10 +13,10 @@ import pytest
 from sqlalchemy import Engine, select, update
 from sqlmodel import Session
 
-from agent.briefing import outgoing, run_briefing
-from agent.gather_tools import ToolsGatherer
-from agent.rank import rank
-from agent.writers.template import write_template
+from agent.briefing.gather_tools import ToolsGatherer
+from agent.briefing.graph import outgoing, run_briefing
+from agent.briefing.rank import rank
+from agent.briefing.writers.template import write_template
 from store import tables as t
 from store.demo import DemoConfig, build_demo
 from store.models import Briefing, LlmCall

@@ -7,10 +7,10 @@ from datetime import date
 
 from sqlalchemy import Engine, func, select
 
-from agent.briefing import BriefingResult, run_briefing
-from agent.gather_tools import ToolsGatherer
+from agent.briefing.gather_tools import ToolsGatherer
+from agent.briefing.graph import BriefingResult, run_briefing
+from agent.briefing.state import WriterName
 from agent.model import make_chat_model
-from agent.state import WriterName
 from channels.registry import channels_from_settings
 from clarity.settings import Settings
 from store import tables as t
