@@ -8,6 +8,9 @@
 - A failure is recorded with the error and `next_attempt_at` (exponential backoff: 5 min, 10,
   20 … capped at 6 h); after `MAX_ATTEMPTS` the row stays `failed` with no next attempt, visible
   for a person to act on — never dropped silently.
+- A send whose outcome is unknown (`DeliveryOutcomeUnknown`: a timeout after the request left)
+  is recorded `unknown` with no next attempt: it may have gone out, so it is never resent
+  automatically.
 - `retry_failed_deliveries` re-attempts the due ones (called by the scheduler).
 """
 
@@ -20,7 +23,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, Engine, and_, or_, select, update
 
-from channels.base import Channel, DeliveryError, OutgoingMessage
+from channels.base import Channel, DeliveryError, DeliveryOutcomeUnknown, OutgoingMessage
 from store import tables as t
 from store.upsert import insert_for
 
@@ -43,7 +46,9 @@ class DeliveryOutcome:
     briefing_id: int
     channel: str
     recipient: str
-    status: str  # delivered, failed, skipped (already delivered, in flight or not due)
+    # delivered, failed, unknown (may have gone out: reconcile, never resend), skipped (already
+    # delivered, in flight, unknown or not due)
+    status: str
     attempts: int
     error: str | None = None
     next_attempt_at: datetime | None = None
@@ -147,6 +152,28 @@ def _attempt(
         if channel is None:
             raise DeliveryError(f"channel {target.channel!r} is not configured")
         receipt = channel.send(message(), target.recipient)
+    except DeliveryOutcomeUnknown as exc:
+        # It may have gone out: never resent automatically (no next attempt); a person or a
+        # provider status check reconciles it.
+        _record(
+            engine,
+            briefing_id,
+            target,
+            status="unknown",
+            error=str(exc),
+            next_attempt_at=None,
+            delivered_at=None,
+        )
+        log.warning(
+            "briefing %s delivery via %s: outcome unknown (attempt %s): %s",
+            briefing_id,
+            target.channel,
+            attempts,
+            exc,
+        )
+        return DeliveryOutcome(
+            briefing_id, target.channel, target.recipient, "unknown", attempts, str(exc)
+        )
     except DeliveryError as exc:
         error = str(exc)
         retry_at = now + backoff(attempts) if attempts < MAX_ATTEMPTS else None

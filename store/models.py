@@ -363,7 +363,7 @@ class BriefingDelivery(SQLModel, table=True):
     briefing_id: int = Field(foreign_key="briefing.id", index=True)
     channel: str
     recipient: str
-    status: str = "pending"  # pending, delivered, failed
+    status: str = "pending"  # pending, sending, delivered, failed, unknown
     attempts: int = 0
     last_error: str | None = None
     next_attempt_at: datetime | None = None
