@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from sqlalchemy import Engine, update
 from sqlmodel import Session
 
+from store import tables as t
 from store.models import LlmCall
 
 MAX_ERROR_CHARS = 500
@@ -52,7 +53,7 @@ def set_llm_outcome(engine: Engine, call_id: int, outcome: str, error: str | Non
     """Record what happened after the call (e.g. `verification_failed` and the reasons)."""
     with engine.begin() as connection:
         connection.execute(
-            update(LlmCall)
-            .where(LlmCall.id == call_id)  # type: ignore[arg-type]
+            update(t.llm_call)
+            .where(t.llm_call.c.id == call_id)
             .values(outcome=outcome, error=error and error[:MAX_ERROR_CHARS])
         )

@@ -10,10 +10,10 @@ import tempfile
 from pathlib import Path
 from time import perf_counter
 
-from agent.briefing import run_briefing
-from agent.gather_tools import ToolsGatherer
-from agent.render import resolve_identities
-from agent.subscriptions import ensure_owner_subscription
+from agent.briefing.gather_tools import ToolsGatherer
+from agent.briefing.graph import run_briefing
+from agent.briefing.render import resolve_identities
+from agent.briefing.subscriptions import ensure_owner_subscription
 from bench._util import peak_rss_mb, verdict
 from channels.outbox import OutboxChannel
 from store.db import make_engine

@@ -1,12 +1,16 @@
 """Delivery bookkeeping: one `BriefingDelivery` row per briefing + channel + recipient.
 
-- The row is created once (the unique constraint makes a second insert a no-op), so a
-  briefing is never delivered twice to the same recipient on the same channel.
+- The row is created once (`INSERT … ON CONFLICT DO NOTHING` on the unique briefing + channel +
+  recipient), so a briefing is never delivered twice to the same recipient on the same channel,
+  even when two workers deliver it at once.
 - An attempt first *claims* the row with one guarded UPDATE (pending, or failed and due →
   sending); two workers cannot both send.
 - A failure is recorded with the error and `next_attempt_at` (exponential backoff: 5 min, 10,
   20 … capped at 6 h); after `MAX_ATTEMPTS` the row stays `failed` with no next attempt, visible
   for a person to act on — never dropped silently.
+- A send whose outcome is unknown (`DeliveryOutcomeUnknown`: a timeout after the request left)
+  is recorded `unknown` with no next attempt: it may have gone out, so it is never resent
+  automatically.
 - `retry_failed_deliveries` re-attempts the due ones (called by the scheduler).
 """
 
@@ -17,18 +21,18 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine, and_, insert, or_, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import ColumnElement, Engine, and_, or_, select, update
 
-from channels.base import Channel, DeliveryError, OutgoingBriefing
-from store.models import BriefingDelivery
+from channels.base import Channel, DeliveryError, DeliveryOutcomeUnknown, OutgoingMessage
+from store import tables as t
+from store.upsert import insert_for
 
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
 FIRST_BACKOFF = timedelta(minutes=5)
 MAX_BACKOFF = timedelta(hours=6)
-_table = BriefingDelivery.__table__  # type: ignore[attr-defined]
+_table = t.briefing_delivery
 
 
 @dataclass(frozen=True)
@@ -42,7 +46,9 @@ class DeliveryOutcome:
     briefing_id: int
     channel: str
     recipient: str
-    status: str  # delivered, failed, skipped (already delivered, in flight or not due)
+    # delivered, failed, unknown (may have gone out: reconcile, never resend), skipped (already
+    # delivered, in flight, unknown or not due)
+    status: str
     attempts: int
     error: str | None = None
     next_attempt_at: datetime | None = None
@@ -55,22 +61,23 @@ def backoff(attempts: int) -> timedelta:
 
 
 def _ensure_row(engine: Engine, briefing_id: int, target: Target) -> None:
-    try:
-        with engine.begin() as connection:
-            connection.execute(
-                insert(_table).values(
-                    briefing_id=briefing_id,
-                    channel=target.channel,
-                    recipient=target.recipient,
-                    status="pending",
-                    attempts=0,
-                )
-            )
-    except IntegrityError:
-        pass  # already recorded: the claim below decides whether to send
+    """The pending row, unless it exists: the claim below decides whether to send."""
+    statement = (
+        insert_for(engine, _table)
+        .values(
+            briefing_id=briefing_id,
+            channel=target.channel,
+            recipient=target.recipient,
+            status="pending",
+            attempts=0,
+        )
+        .on_conflict_do_nothing(index_elements=["briefing_id", "channel", "recipient"])
+    )
+    with engine.begin() as connection:
+        connection.execute(statement)
 
 
-def _where(briefing_id: int, target: Target) -> object:
+def _where(briefing_id: int, target: Target) -> ColumnElement[bool]:
     return and_(
         _table.c.briefing_id == briefing_id,
         _table.c.channel == target.channel,
@@ -91,13 +98,13 @@ def _claim(engine: Engine, briefing_id: int, target: Target, now: datetime) -> i
     with engine.begin() as connection:
         claimed = connection.execute(
             update(_table)
-            .where(_where(briefing_id, target), due)  # type: ignore[arg-type]
+            .where(_where(briefing_id, target), due)
             .values(status="sending", attempts=_table.c.attempts + 1)
         ).rowcount
         if claimed != 1:
             return None
         attempts: int = connection.execute(
-            select(_table.c.attempts).where(_where(briefing_id, target))  # type: ignore[arg-type]
+            select(_table.c.attempts).where(_where(briefing_id, target))
         ).scalar_one()
     return attempts
 
@@ -115,7 +122,7 @@ def _record(
     with engine.begin() as connection:
         connection.execute(
             update(_table)
-            .where(_where(briefing_id, target))  # type: ignore[arg-type]
+            .where(_where(briefing_id, target))
             .values(
                 status=status,
                 last_error=error,
@@ -130,14 +137,14 @@ def _attempt(
     briefing_id: int,
     target: Target,
     channels: Mapping[str, Channel],
-    message: Callable[[], OutgoingBriefing],
+    message: Callable[[], OutgoingMessage],
     now: datetime,
 ) -> DeliveryOutcome:
     attempts = _claim(engine, briefing_id, target, now)
     if attempts is None:
         with engine.connect() as connection:
             row = connection.execute(
-                select(_table.c.status, _table.c.attempts).where(_where(briefing_id, target))  # type: ignore[arg-type]
+                select(_table.c.status, _table.c.attempts).where(_where(briefing_id, target))
             ).one()
         return DeliveryOutcome(briefing_id, target.channel, target.recipient, "skipped", row[1])
     try:
@@ -145,6 +152,28 @@ def _attempt(
         if channel is None:
             raise DeliveryError(f"channel {target.channel!r} is not configured")
         receipt = channel.send(message(), target.recipient)
+    except DeliveryOutcomeUnknown as exc:
+        # It may have gone out: never resent automatically (no next attempt); a person or a
+        # provider status check reconciles it.
+        _record(
+            engine,
+            briefing_id,
+            target,
+            status="unknown",
+            error=str(exc),
+            next_attempt_at=None,
+            delivered_at=None,
+        )
+        log.warning(
+            "briefing %s delivery via %s: outcome unknown (attempt %s): %s",
+            briefing_id,
+            target.channel,
+            attempts,
+            exc,
+        )
+        return DeliveryOutcome(
+            briefing_id, target.channel, target.recipient, "unknown", attempts, str(exc)
+        )
     except DeliveryError as exc:
         error = str(exc)
         retry_at = now + backoff(attempts) if attempts < MAX_ATTEMPTS else None
@@ -186,14 +215,14 @@ def deliver(
     briefing_id: int,
     targets: list[Target],
     channels: Mapping[str, Channel],
-    message: Callable[[], OutgoingBriefing],
+    message: Callable[[], OutgoingMessage],
     *,
     now: datetime,
 ) -> list[DeliveryOutcome]:
     """Deliver one briefing to each target at most once; `message` is built on first need."""
-    cache: list[OutgoingBriefing] = []
+    cache: list[OutgoingMessage] = []
 
-    def build() -> OutgoingBriefing:
+    def build() -> OutgoingMessage:
         if not cache:
             cache.append(message())
         return cache[0]
@@ -208,7 +237,7 @@ def deliver(
 def retry_failed_deliveries(
     engine: Engine,
     channels: Mapping[str, Channel],
-    message_for: Callable[[int], OutgoingBriefing],
+    message_for: Callable[[int], OutgoingMessage],
     *,
     now: datetime,
 ) -> list[DeliveryOutcome]:
@@ -224,10 +253,10 @@ def retry_failed_deliveries(
             .order_by(_table.c.briefing_id, _table.c.id)
         ).all()
     outcomes: list[DeliveryOutcome] = []
-    built: dict[int, OutgoingBriefing] = {}
+    built: dict[int, OutgoingMessage] = {}
     for briefing_id, channel, recipient in due:
 
-        def build(bid: int = briefing_id) -> OutgoingBriefing:
+        def build(bid: int = briefing_id) -> OutgoingMessage:
             if bid not in built:
                 built[bid] = message_for(bid)
             return built[bid]

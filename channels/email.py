@@ -1,5 +1,5 @@
-"""SMTP e-mail: a multipart/alternative message (plain text + HTML) whose HTML part is
-multipart/related with the chart PNGs attached by Content-ID."""
+"""SMTP e-mail of any `OutgoingMessage`: plain text only, or multipart/alternative (plain text +
+HTML) whose HTML part is multipart/related with the inline PNGs attached by Content-ID."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
-from channels.base import DeliveryError, OutgoingBriefing
+from channels.base import DeliveryError, OutgoingMessage
 from clarity.settings import Settings
 
 
@@ -38,15 +38,19 @@ class SmtpConfig:
         )
 
 
-def build_email(message: OutgoingBriefing, *, sender: str, recipient: str) -> EmailMessage:
-    """multipart/alternative: text/plain, then multipart/related (text/html + image/png…)."""
+def build_email(message: OutgoingMessage, *, sender: str, recipient: str) -> EmailMessage:
+    """text/plain alone, or multipart/alternative: text/plain, then multipart/related
+    (text/html + image/png…). Inline images need HTML to show in; without HTML there are none."""
     email = EmailMessage()
-    email["Subject"] = message.subject
+    if message.subject is not None:
+        email["Subject"] = message.subject
     email["From"] = sender
     email["To"] = recipient
     email["Date"] = formatdate(localtime=False, usegmt=True)
     email["Message-ID"] = make_msgid(idstring=message.key, domain="clarity.local")
     email.set_content(message.text)
+    if message.html is None:
+        return email
     email.add_alternative(message.html, subtype="html")
     html_part = email.get_body(preferencelist=("html",))
     assert html_part is not None
@@ -66,7 +70,7 @@ class EmailChannel:
         self.config = config
         self.ssl_context = ssl_context or ssl.create_default_context()
 
-    def send(self, message: OutgoingBriefing, recipient: str) -> str:
+    def send(self, message: OutgoingMessage, recipient: str) -> str:
         email = build_email(message, sender=self.config.sender, recipient=recipient)
         cfg = self.config
         try:

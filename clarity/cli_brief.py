@@ -21,7 +21,7 @@ from clarity.cli_common import fail, open_engine, settings
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
-    from agent.briefing import BriefingResult
+    from agent.briefing.graph import BriefingResult
 
 _status = Console(stderr=True)
 
@@ -39,7 +39,7 @@ class Format(StrEnum):
 
 def render_output(engine: Engine, result: BriefingResult, fmt: Format) -> str:
     """The briefing in the asked format; names resolved from the store except in Slack."""
-    from agent.render import html_with_data_uris, resolve_identities
+    from agent.briefing.render import html_with_data_uris, resolve_identities
 
     rendered = result.rendered
     if fmt is Format.html:
@@ -107,14 +107,15 @@ def brief(
         )
     except ScopeError as exc:
         fail(str(exc))
-    from agent.runner import BriefingInputError
-    from agent.runner import brief as run_brief
+    from agent.briefing.runner import BriefingInputError
+    from agent.briefing.runner import brief as run_brief
 
     try:
         result = run_brief(
             engine,
             current,
             location_id=location,
+            organization_id=scope.organization_id,
             for_date=scope.as_of,
             writer=writer.value,
             deliver=deliver,

@@ -101,9 +101,9 @@ def show_briefing(engine: Engine) -> None:
     outbox (the demo owner's subscription) and show it as Markdown."""
     from rich.markdown import Markdown
 
-    from agent.render import resolve_identities
-    from agent.runner import brief
-    from agent.subscriptions import ensure_owner_subscription
+    from agent.briefing.render import resolve_identities
+    from agent.briefing.runner import brief
+    from agent.briefing.subscriptions import ensure_owner_subscription
     from store.scope import ScopeError, resolve_scope
 
     current = settings()
@@ -114,7 +114,14 @@ def show_briefing(engine: Engine) -> None:
     organization_id = scope.organization_id
     ensure_owner_subscription(engine, organization_id, scope=f"org:{organization_id}")
     try:
-        result = brief(engine, current, location_id=None, for_date=scope.as_of, deliver=True)
+        result = brief(
+            engine,
+            current,
+            location_id=None,
+            organization_id=organization_id,
+            for_date=scope.as_of,
+            deliver=True,
+        )
     except Exception as exc:  # the demo must end cleanly; the error is shown, not hidden
         console.print(f"[bold red]briefing failed:[/] {type(exc).__name__}: {exc}")
         raise typer.Exit(1) from None

@@ -332,7 +332,10 @@ class Finding(SQLModel, table=True):
 
 
 class Briefing(SQLModel, table=True):
-    __table_args__ = (Index("ix_briefing_scope_date", "scope", "for_date"),)
+    """The briefing of one scope for one day: a unique index, so concurrent runs share one row
+    (`INSERT … ON CONFLICT (scope, for_date)`)."""
+
+    __table_args__ = (Index("ux_briefing_scope_date", "scope", "for_date", unique=True),)
 
     id: int | None = Field(default=None, primary_key=True)
     organization_id: int = Field(foreign_key="organization.id")
@@ -361,7 +364,7 @@ class BriefingDelivery(SQLModel, table=True):
     briefing_id: int = Field(foreign_key="briefing.id", index=True)
     channel: str
     recipient: str
-    status: str = "pending"  # pending, delivered, failed
+    status: str = "pending"  # pending, sending, delivered, failed, unknown
     attempts: int = 0
     last_error: str | None = None
     next_attempt_at: datetime | None = None

@@ -12,8 +12,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from agent.briefing import run_briefing
-from agent.gather_tools import ToolsGatherer
+from agent.briefing.gather_tools import ToolsGatherer
+from agent.briefing.graph import run_briefing
 from api.app import create_app
 from store.demo import build_demo
 from store.models import Patient, User, UserLocation

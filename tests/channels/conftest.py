@@ -6,10 +6,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
-from agent.briefing import BriefingResult, outgoing, run_briefing
-from agent.gather import StaticGatherer
-from channels.base import OutgoingBriefing
-from tests.agent.sample import DAY, sample_gathered, seed_store
+from agent.briefing.gather import StaticGatherer
+from agent.briefing.graph import BriefingResult, outgoing, run_briefing
+from channels.base import OutgoingMessage
+from tests.agent.briefing.sample import DAY, sample_gathered, seed_store
 
 
 def free_port() -> int:
@@ -33,7 +33,7 @@ def briefed(engine: Engine) -> tuple[Engine, BriefingResult]:
 
 
 @pytest.fixture
-def message(briefed: tuple[Engine, BriefingResult]) -> OutgoingBriefing:
+def message(briefed: tuple[Engine, BriefingResult]) -> OutgoingMessage:
     engine, result = briefed
     return outgoing(engine, result.briefing_id, result.rendered)
 

@@ -8,14 +8,15 @@ from pathlib import Path
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from agent.briefing import BriefingResult, outgoing, retry_deliveries, run_briefing
-from agent.gather import StaticGatherer
-from agent.subscriptions import DEMO_OWNER_EMAIL, ensure_owner_subscription
+from agent.briefing.gather import StaticGatherer
+from agent.briefing.graph import BriefingResult, outgoing, retry_deliveries, run_briefing
+from agent.briefing.subscriptions import DEMO_OWNER_EMAIL, ensure_owner_subscription
+from channels.base import DeliveryOutcomeUnknown, OutgoingMessage
 from channels.delivery import Target, deliver
 from channels.outbox import OutboxChannel
 from channels.slack import SlackWebhookChannel
 from store.models import BriefingDelivery
-from tests.agent.sample import DAY, sample_gathered
+from tests.agent.briefing.sample import DAY, sample_gathered
 from tests.http_stub import Reply, StubServer
 
 APP = "http://127.0.0.1:8000"  # the URL the briefing was rendered with
@@ -92,7 +93,7 @@ def test_subscription_to_an_unconfigured_channel_is_recorded_not_dropped(
 def test_rerunning_the_briefing_updates_it_and_does_not_deliver_twice(
     engine: Engine, outbox_dir: Path
 ) -> None:
-    from tests.agent.sample import seed_store
+    from tests.agent.briefing.sample import seed_store
 
     seed_store(engine)
     ensure_owner_subscription(engine, 1, scope="location:2")
@@ -121,3 +122,36 @@ def test_rerunning_the_briefing_updates_it_and_does_not_deliver_twice(
     stem = f"briefing-{first.briefing_id}--{DEMO_OWNER_EMAIL}"
     assert files == [f"{stem}.eml", f"{stem}.slack.json"]
     assert len(rows(engine)) == 1
+
+
+def test_an_unknown_outcome_is_recorded_and_never_resent(
+    briefed: tuple[Engine, BriefingResult],
+) -> None:
+    engine, result = briefed
+    sends: list[str] = []
+
+    class TimesOut:
+        """The edge: the provider took the request but the answer never came."""
+
+        name = "sms"
+
+        def send(self, message: OutgoingMessage, recipient: str) -> str:
+            sends.append(recipient)
+            raise DeliveryOutcomeUnknown("provider timed out after the request was sent")
+
+    channels = {"sms": TimesOut()}
+    target = [Target("sms", "+12035550100")]
+
+    def message() -> OutgoingMessage:
+        return outgoing(engine, result.briefing_id, result.rendered)
+
+    [first] = deliver(engine, result.briefing_id, target, channels, message, now=NOW)
+    assert (first.status, first.attempts, first.next_attempt_at) == ("unknown", 1, None)
+    [row] = rows(engine)
+    assert row.status == "unknown" and "timed out" in (row.last_error or "")
+    # Neither a second delivery nor the scheduler's retry, even a day later, sends it again.
+    [again] = deliver(engine, result.briefing_id, target, channels, message, now=NOW)
+    assert again.status == "skipped"
+    later = NOW + timedelta(days=1)
+    assert retry_deliveries(engine, channels, app_base_url=APP, now=later) == []
+    assert sends == ["+12035550100"]

@@ -14,9 +14,9 @@ import trustme
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
-from channels.base import DeliveryError, OutgoingBriefing
+from channels.base import DeliveryError, OutgoingMessage
 from channels.email import EmailChannel, SmtpConfig
-from tests.agent.sample import CANARY_PATIENTS
+from tests.agent.briefing.sample import CANARY_PATIENTS
 from tests.channels.conftest import free_port
 
 
@@ -33,7 +33,7 @@ def parsed(raw: bytes) -> EmailMessage:
     return email.message_from_bytes(raw, policy=default)
 
 
-def test_mime_structure_text_html_and_inline_images(message: OutgoingBriefing) -> None:
+def test_mime_structure_text_html_and_inline_images(message: OutgoingMessage) -> None:
     inbox, port = Inbox(), free_port()
     controller = Controller(inbox, hostname="127.0.0.1", port=port)
     controller.start()
@@ -66,7 +66,7 @@ def test_mime_structure_text_html_and_inline_images(message: OutgoingBriefing) -
     assert "(203) 555-0147" in plain.get_content()
 
 
-def test_starttls_with_auth_and_a_wrong_password(message: OutgoingBriefing) -> None:
+def test_starttls_with_auth_and_a_wrong_password(message: OutgoingMessage) -> None:
     ca = trustme.CA()
     server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     ca.issue_cert("127.0.0.1").configure_cert(server_context)
@@ -102,7 +102,7 @@ def test_starttls_with_auth_and_a_wrong_password(message: OutgoingBriefing) -> N
     assert len(inbox.messages) == 1
 
 
-def test_unreachable_server_is_a_delivery_error(message: OutgoingBriefing) -> None:
+def test_unreachable_server_is_a_delivery_error(message: OutgoingMessage) -> None:
     port = free_port()  # nothing listens here
     channel = EmailChannel(SmtpConfig(host="127.0.0.1", port=port, security="none"))
     with pytest.raises(DeliveryError, match=re.escape(f"SMTP 127.0.0.1:{port}")):

@@ -4,20 +4,25 @@ from __future__ import annotations
 
 import pytest
 
-from agent.render import SLACK_HEADER_LIMIT, SLACK_MAX_BLOCKS, SLACK_SECTION_LIMIT, slack_blocks
-from agent.state import CallLine, WrittenBriefing, WrittenPoint
-from channels.base import DeliveryError, OutgoingBriefing
+from agent.briefing.render import (
+    SLACK_HEADER_LIMIT,
+    SLACK_MAX_BLOCKS,
+    SLACK_SECTION_LIMIT,
+    slack_blocks,
+)
+from agent.briefing.state import CallLine, WrittenBriefing, WrittenPoint
+from channels.base import DeliveryError, OutgoingMessage
 from channels.slack import SlackBotChannel, SlackWebhookChannel
-from tests.agent.sample import CANARY_PATIENTS, sample_gathered
+from tests.agent.briefing.sample import CANARY_PATIENTS, sample_gathered
 from tests.http_stub import Reply, StubServer
 
 
-def test_webhook_success_needs_200_and_ok(message: OutgoingBriefing) -> None:
+def test_webhook_success_needs_200_and_ok(message: OutgoingMessage) -> None:
     with StubServer([Reply(200, "ok")]) as stub:
         assert SlackWebhookChannel(f"{stub.url}/hook").send(message, "webhook") == "ok"
     payload = stub.requests[0].json()
     assert payload["text"] == message.slack_text
-    assert payload["blocks"] == message.slack_blocks
+    assert payload["blocks"] == list(message.slack_blocks)
     # Slack keeps pseudonyms: no patient name or phone in a third-party chat log.
     sent = stub.requests[0].body.decode()
     for first, last, phone, email in CANARY_PATIENTS.values():
@@ -25,7 +30,7 @@ def test_webhook_success_needs_200_and_ok(message: OutgoingBriefing) -> None:
     assert "P-101" in sent
 
 
-def test_webhook_429_is_retried_after_retry_after(message: OutgoingBriefing) -> None:
+def test_webhook_429_is_retried_after_retry_after(message: OutgoingMessage) -> None:
     replies = [Reply(429, "rate_limited", headers={"Retry-After": "0"}), Reply(200, "ok")]
     with StubServer(replies) as stub:
         SlackWebhookChannel(f"{stub.url}/hook").send(message, "webhook")
@@ -40,13 +45,13 @@ def test_webhook_429_is_retried_after_retry_after(message: OutgoingBriefing) -> 
         (Reply(200, "not ok"), "answered 200: not ok"),  # 200 alone is not success
     ],
 )
-def test_webhook_failures_raise(message: OutgoingBriefing, reply: Reply, error: str) -> None:
+def test_webhook_failures_raise(message: OutgoingMessage, reply: Reply, error: str) -> None:
     with StubServer([reply]) as stub, pytest.raises(DeliveryError, match=error):
         SlackWebhookChannel(f"{stub.url}/hook").send(message, "webhook")
     assert len(stub.requests) == 1  # only 429 is retried in-process
 
 
-def test_bot_token_posts_to_chat_post_message(message: OutgoingBriefing) -> None:
+def test_bot_token_posts_to_chat_post_message(message: OutgoingMessage) -> None:
     with StubServer([Reply(200, {"ok": True, "ts": "1732500000.0001"})]) as stub:
         channel = SlackBotChannel("xoxb-test", "#briefings", base_url=f"{stub.url}/api/")
         assert channel.send(message, "#briefings") == "1732500000.0001"
@@ -55,7 +60,7 @@ def test_bot_token_posts_to_chat_post_message(message: OutgoingBriefing) -> None
     assert request.headers["Authorization"] == "Bearer xoxb-test"
 
 
-def test_bot_token_api_error_raises(message: OutgoingBriefing) -> None:
+def test_bot_token_api_error_raises(message: OutgoingMessage) -> None:
     with StubServer([Reply(200, {"ok": False, "error": "channel_not_found"})]) as stub:
         channel = SlackBotChannel("xoxb-test", "#nope", base_url=f"{stub.url}/api/")
         with pytest.raises(DeliveryError, match="channel_not_found"):

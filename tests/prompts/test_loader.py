@@ -3,10 +3,10 @@ from __future__ import annotations
 import pytest
 from jinja2 import UndefinedError
 
-from agent.rank import rank
-from agent.writers.llm import build_prompt
+from agent.briefing.rank import rank
+from agent.briefing.writers.llm import build_prompt
 from prompts.loader import PromptError, available_versions, render_prompt
-from tests.agent.sample import sample_gathered
+from tests.agent.briefing.sample import sample_gathered
 
 
 def test_briefing_writer_v1_exists_and_renders_facts_and_points() -> None:

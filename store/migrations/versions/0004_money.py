@@ -5,7 +5,7 @@ PostgreSQL while SQLite (whose INTEGER is 64-bit) stored it. Every `*_cents` col
 BIGINT on both databases.
 
 Revision ID: 0004_money
-Revises: ingest_0002 (re-chained onto 0003_seams when the branches merge)
+Revises: 0003_seams
 Create Date: 2026-11-30 16:45:00
 """
 
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0004_money"
-down_revision: str | None = "ingest_0002"
+down_revision: str | None = "0003_seams"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

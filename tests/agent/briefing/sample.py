@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from agent.state import CallCandidate, Candidate, Gathered, Series
+from agent.briefing.state import CallCandidate, Candidate, Gathered, Series
 from tools.facts import Fact, FactSet
 
 DAY = date(2026, 11, 24)

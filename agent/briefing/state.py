@@ -1,6 +1,6 @@
 """State of the briefing graph: ids, facts and the text written from them — never patient
 names, phone numbers or emails. Patients appear only as `pseudonym(id)` (`P-1234`); names are
-looked up in the store when a briefing is rendered for delivery (see `agent.render`).
+looked up in the store when a briefing is rendered for delivery (see `agent.briefing.render`).
 
 Everything here is plain data (pydantic models, JSON-serialisable), so a checkpointer could
 store it without holding PHI.
@@ -155,6 +155,28 @@ class WrittenBriefing(BaseModel):
         return parts
 
 
+class ChartImage(BaseModel):
+    """A PNG chart of the briefing, referenced in the HTML as `cid:{cid}`."""
+
+    cid: str
+    title: str
+    alt: str
+    png: bytes
+
+
+class Rendered(BaseModel):
+    """Every format of one briefing, pseudonymous (markers where names go)."""
+
+    subject: str
+    markdown: str
+    text: str
+    html: str = Field(description="HTML e-mail body; charts referenced as cid:<id>.")
+    slack_text: str
+    slack_blocks: list[dict[str, Any]]
+    charts: list[ChartImage]
+    url: str
+
+
 class Attempt(BaseModel):
     """One writing attempt and its verification result."""
 
@@ -185,6 +207,6 @@ class BriefingState(TypedDict, total=False):
     feedback: list[str]
     attempts: list[Attempt]
     written: WrittenBriefing
-    rendered: Any  # agent.render.Rendered (pseudonymous; names resolved at delivery)
+    rendered: Rendered  # pseudonymous; names are resolved at delivery
     briefing_id: int
     deliveries: list[dict[str, Any]]

@@ -19,12 +19,18 @@ from typing import Any
 
 import phonenumbers
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
-from pydantic import BaseModel, Field
 from sqlalchemy import Engine, select
 
-from agent.charts import Chart, dollars_chart, series_chart
-from agent.state import CallLine, Gathered, Outline, WrittenBriefing
-from agent.writers.template import short_label
+from agent.briefing.charts import Chart, dollars_chart, series_chart
+from agent.briefing.state import (
+    CallLine,
+    ChartImage,
+    Gathered,
+    Outline,
+    Rendered,
+    WrittenBriefing,
+)
+from agent.briefing.writers.template import short_label
 from store import tables as t
 from tools.facts import Fact
 
@@ -54,26 +60,6 @@ def kpi_label(fact: Fact) -> str:
         when = fact.period_end.isoformat() if days == 1 else f"last {days} days"
         label = f"{label} ({when})"
     return label
-
-
-class ChartImage(BaseModel):
-    cid: str
-    title: str
-    alt: str
-    png: bytes
-
-
-class Rendered(BaseModel):
-    """Every format of one briefing, pseudonymous (markers where names go)."""
-
-    subject: str
-    markdown: str
-    text: str
-    html: str = Field(description="HTML e-mail body; charts referenced as cid:<id>.")
-    slack_text: str
-    slack_blocks: list[dict[str, Any]]
-    charts: list[ChartImage]
-    url: str
 
 
 @lru_cache(maxsize=1)

@@ -13,7 +13,7 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from agent.state import CallLine, Gathered, Outline, WrittenBriefing, WrittenPoint
+from agent.briefing.state import CallLine, Gathered, Outline, WrittenBriefing, WrittenPoint
 from tools.facts import Fact
 
 TEMPLATE_NAME = "briefing.v1.j2"

@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from agent.subscriptions import subscriptions_due, targets_for
+from agent.briefing.subscriptions import subscriptions_due, targets_for
 from channels.delivery import Target
 from store.models import Location, Organization, Subscription, User
 

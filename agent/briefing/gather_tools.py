@@ -4,28 +4,29 @@ For a location, or the whole organization (portfolio roll-up), as of day D:
 - KPI snapshot of the 30 days ending D vs the 30 before, with benchmarks and peers
   (`tools.kpis.kpi_snapshot`), and net revenue on D itself;
 - dollar-attached findings (`tools.findings.compute_findings`) and anomalies
-  (`tools.anomalies.detect_anomalies`, when installed), stored by fingerprint with
+  (`tools.anomalies.detect_anomalies`), stored by fingerprint with
   `persist_findings`; a finding first seen at or after the end of D is new in this briefing;
-- at-risk patients for the call list (`agent.at_risk_source`);
+- at-risk patients for the call list (`agent.briefing.at_risk_source`);
 - net revenue by week over the last 26 weeks (the trend chart);
-- the revenue forecast (`tools.forecast.revenue_forecast`, when installed);
+- the revenue forecast (`tools.forecast.revenue_forecast`);
 - for an organization: each location's snapshot, ranked by revenue, and same-store growth.
 """
 
 from __future__ import annotations
 
-import importlib
 from datetime import UTC, date, datetime, time, timedelta
 from time import perf_counter
 from typing import Any
 
 from sqlalchemy import Engine, select
 
-from agent.at_risk_source import at_risk
-from agent.state import Candidate, Gathered, PortfolioRow, Series
+from agent.briefing.at_risk_source import at_risk
+from agent.briefing.state import Candidate, Gathered, PortfolioRow, Series
 from store import tables as t
+from tools.anomalies import detect_anomalies
 from tools.facts import Fact, FactSet, FindingDraft
 from tools.findings import compute_findings, persist_findings
+from tools.forecast import RevenueForecast, revenue_forecast
 from tools.kpis import (
     KpiSnapshot,
     kpi_snapshot,
@@ -40,14 +41,6 @@ KPI_DAYS = 30
 TREND_WEEKS = 26
 KPI_STRIP = ("net_revenue", "rebooking_rate", "no_show_rate", "utilization", "retention_12m")
 PORTFOLIO_COLUMNS = ("net_revenue", "rebooking_rate", "no_show_rate", "utilization")
-
-
-def _optional(module: str, function: str) -> Any | None:
-    """A tool from a module that may not be installed yet (its adapter returns nothing then)."""
-    try:
-        return getattr(importlib.import_module(module), function)
-    except (ModuleNotFoundError, AttributeError):
-        return None
 
 
 def _directory(engine: Engine, organization_id: int) -> tuple[str, dict[int, str], list[str]]:
@@ -194,9 +187,6 @@ class ToolsGatherer:
         period = Period.trailing(KPI_DAYS, as_of)
         facts = FactSet()
         sources = ["tools.kpis", "tools.findings"]
-        notes: list[str] = []
-        detect = _optional("tools.anomalies", "detect_anomalies")
-        forecast = _optional("tools.forecast", "revenue_forecast")
         is_portfolio = location_id is None and len(locations) > 1
         trend_start = as_of - timedelta(weeks=TREND_WEEKS) + timedelta(days=1)
 
@@ -217,8 +207,8 @@ class ToolsGatherer:
         risky = call("at_risk", at_risk)
         snapshot = self._timed("kpi_snapshot", kpi_snapshot, engine, scope, period)
         drafts = list(call("findings", compute_findings))
-        anomalies = call("anomalies", detect) if detect else None
-        forecast_result = call("forecast", forecast) if forecast else None
+        anomalies: list[FindingDraft] = call("anomalies", detect_anomalies)
+        forecast_result: RevenueForecast = call("forecast", revenue_forecast)
         day_revenue = self._timed("revenue", net_revenue, engine, scope, Period(as_of, as_of))
         daily = self._timed(
             "revenue_series", revenue_series, engine, scope, trend_start, as_of, "day"
@@ -245,11 +235,8 @@ class ToolsGatherer:
                 kpi_ids.append(entry.current.fact.id)
 
         # Findings and anomalies, stored by fingerprint for novelty.
-        if anomalies is not None:
-            drafts += anomalies
-            sources.append("tools.anomalies")
-        else:
-            notes.append("tools.anomalies not installed: no anomaly points")
+        drafts += anomalies
+        sources.append("tools.anomalies")
         candidates = self._timed("persist_findings", self._candidates, engine, drafts, as_of, facts)
 
         # At-risk patients: the call list, and a point of their own.
@@ -314,14 +301,11 @@ class ToolsGatherer:
             )
         }
 
-        if forecast_result is not None:
-            forecast_facts = list(getattr(forecast_result, "facts", []) or [])
-            facts.extend(forecast_facts)
-            wanted = f"forecast.revenue.{scope_key.replace(':', '-')}.next-30d"
-            kpi_ids += [f.id for f in forecast_facts if f.id == wanted][:1]
-            sources.append("tools.forecast")
-        else:
-            notes.append("tools.forecast not installed: no forecast")
+        forecast_facts = list(forecast_result.facts)
+        facts.extend(forecast_facts)
+        wanted = f"forecast.revenue.{scope_key.replace(':', '-')}.next-30d"
+        kpi_ids += [f.id for f in forecast_facts if f.id == wanted][:1]
+        sources.append("tools.forecast")
 
         portfolio: list[PortfolioRow] = []
         headers: list[str] = []
@@ -357,7 +341,6 @@ class ToolsGatherer:
             names=names,
             directory=directory,
             sources=sorted(set(sources)),
-            notes=notes,
         )
 
     def _candidates(

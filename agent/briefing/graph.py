@@ -16,8 +16,10 @@
 Persist comes before deliver because each `BriefingDelivery` row references the stored
 briefing; that is what makes "never twice to the same recipient" and retries possible.
 
-Engine, model, channels and gatherer come in `config["configurable"]`; nothing is created at
-import time. The state holds ids, facts and pseudonymous text only.
+Engine, model, channels and gatherer come in the run's `Context` (`agent.briefing.context`),
+typed and never checkpointed; nothing is created at import time. The state holds ids, facts and
+pseudonymous text only. `build_graph_builder()` is the uncompiled graph, for callers that choose
+a checkpointer; the briefing itself runs without one (a run is short and idempotent).
 """
 
 from __future__ import annotations
@@ -27,26 +29,27 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from functools import lru_cache
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from langchain_core.language_models import BaseChatModel
-from langchain_core.runnables import RunnableConfig
 from langgraph.graph import END, START, StateGraph
+from langgraph.graph.state import CompiledStateGraph
+from langgraph.runtime import Runtime
 from langgraph.types import Command
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine
 from sqlmodel import Session
 
-from agent.gather import Gatherer
-from agent.llm_log import set_llm_outcome
-from agent.model import model_name
-from agent.rank import rank
-from agent.render import (
+from agent.briefing.context import DEFAULT_APP_BASE_URL, Context
+from agent.briefing.gather import Gatherer
+from agent.briefing.persist import upsert_briefing
+from agent.briefing.rank import rank
+from agent.briefing.render import (
     Rendered,
     html_with_data_uris,
     render_briefing,
     resolve_identities,
 )
-from agent.state import (
+from agent.briefing.state import (
     Attempt,
     BriefingState,
     Gathered,
@@ -54,11 +57,13 @@ from agent.state import (
     WriterName,
     WrittenBriefing,
 )
-from agent.subscriptions import targets_for
-from agent.verifier import verify_briefing
-from agent.writers.llm import PROMPT_NAME, PROMPT_VERSION, write_llm
-from agent.writers.template import write_template
-from channels.base import Channel, InlineImage, OutgoingBriefing
+from agent.briefing.subscriptions import targets_for
+from agent.briefing.verify import verify_briefing
+from agent.briefing.writers.llm import PROMPT_NAME, PROMPT_VERSION, write_llm
+from agent.briefing.writers.template import write_template
+from agent.llm_log import set_llm_outcome
+from agent.model import model_name
+from channels.base import Channel, InlineImage, OutgoingMessage
 from channels.delivery import (
     DeliveryOutcome,
     Target,
@@ -84,10 +89,6 @@ class BriefingResult:
     deliveries: list[DeliveryOutcome]
 
 
-def _cfg(config: RunnableConfig) -> dict[str, Any]:
-    return dict(config.get("configurable") or {})
-
-
 def _scope(state: BriefingState) -> str:
     location_id = state.get("location_id")
     return f"location:{location_id}" if location_id else f"org:{state['organization_id']}"
@@ -96,11 +97,10 @@ def _scope(state: BriefingState) -> str:
 # --------------------------------------------------------------------------- nodes
 
 
-def gather_node(state: BriefingState, config: RunnableConfig) -> dict[str, Any]:
-    cfg = _cfg(config)
-    gatherer: Gatherer = cfg["gatherer"]
-    gathered = gatherer(
-        cfg["engine"],
+def gather_node(state: BriefingState, runtime: Runtime[Context]) -> dict[str, Any]:
+    context = runtime.context
+    gathered = context.gatherer(
+        context.engine,
         organization_id=state["organization_id"],
         location_id=state.get("location_id"),
         as_of=state["for_date"],
@@ -113,18 +113,19 @@ def rank_node(state: BriefingState) -> dict[str, Any]:
     return {"outline": outline, "gathered": gathered}
 
 
-def _use_llm(state: BriefingState, config: RunnableConfig) -> bool:
+def _use_llm(state: BriefingState, context: Context) -> bool:
     return (
         state.get("writer") == "llm"
-        and _cfg(config).get("model") is not None
+        and context.model is not None
         and not state.get("use_template", False)
         and state.get("llm_attempts", 0) < MAX_LLM_ATTEMPTS
     )
 
 
-def write_node(state: BriefingState, config: RunnableConfig) -> dict[str, Any]:
+def write_node(state: BriefingState, runtime: Runtime[Context]) -> dict[str, Any]:
+    context = runtime.context
     outline, gathered = state["outline"], state["gathered"]
-    if not _use_llm(state, config):
+    if context.model is None or not _use_llm(state, context):
         return {
             "draft": write_template(outline, gathered),
             "draft_writer": "template",
@@ -132,10 +133,12 @@ def write_node(state: BriefingState, config: RunnableConfig) -> dict[str, Any]:
             "draft_error": None,
             "draft_llm_call_id": None,
         }
-    cfg = _cfg(config)
-    model: BaseChatModel = cfg["model"]
     result = write_llm(
-        model, outline, gathered, engine=cfg["engine"], feedback=state.get("feedback") or []
+        context.model,
+        outline,
+        gathered,
+        engine=context.engine,
+        feedback=state.get("feedback") or [],
     )
     return {
         "draft": result.written,
@@ -148,9 +151,8 @@ def write_node(state: BriefingState, config: RunnableConfig) -> dict[str, Any]:
 
 
 def verify_node(
-    state: BriefingState, config: RunnableConfig
+    state: BriefingState, runtime: Runtime[Context]
 ) -> Command[Literal["write", "render"]]:
-    cfg = _cfg(config)
     writer: WriterName = state["draft_writer"]
     attempts = list(state.get("attempts") or [])
     draft = state.get("draft")
@@ -180,7 +182,9 @@ def verify_node(
         )
         return Command(goto="render", update={"attempts": attempts, "written": draft})
     if call_id is not None:
-        set_llm_outcome(cfg["engine"], call_id, "verification_failed", "; ".join(result.reasons))
+        set_llm_outcome(
+            runtime.context.engine, call_id, "verification_failed", "; ".join(result.reasons)
+        )
     attempts.append(
         Attempt(
             writer=writer,
@@ -224,26 +228,25 @@ def verification_record(state: BriefingState) -> dict[str, Any]:
     }
 
 
-def render_node(state: BriefingState, config: RunnableConfig) -> dict[str, Any]:
-    cfg = _cfg(config)
+def render_node(state: BriefingState, runtime: Runtime[Context]) -> dict[str, Any]:
     rendered = render_briefing(
         state["written"],
         state["outline"],
         state["gathered"],
         verification=verification_record(state),
-        app_base_url=cfg.get("app_base_url", "http://127.0.0.1:8000"),
+        app_base_url=runtime.context.app_base_url,
     )
     return {"rendered": rendered}
 
 
-def persist_node(state: BriefingState, config: RunnableConfig) -> dict[str, Any]:
-    cfg = _cfg(config)
-    engine: Engine = cfg["engine"]
-    now: datetime = cfg.get("now") or datetime.now(UTC)
+def persist_node(state: BriefingState, runtime: Runtime[Context]) -> dict[str, Any]:
+    context = runtime.context
+    engine = context.engine
+    now = context.now or datetime.now(UTC)
     gathered, written, rendered = state["gathered"], state["written"], state["rendered"]
     verification = verification_record(state)
     used_llm = verification["writer"] == "llm" or state.get("writer") == "llm"
-    model = cfg.get("model")
+    model = context.model
     values: dict[str, Any] = {
         "organization_id": gathered.organization_id,
         "location_id": gathered.location_id,
@@ -267,55 +270,42 @@ def persist_node(state: BriefingState, config: RunnableConfig) -> dict[str, Any]
         },
         "created_at": now,
     }
-    table = Briefing.__table__  # type: ignore[attr-defined]
-    with engine.begin() as connection:
-        existing = connection.execute(
-            select(table.c.id).where(
-                table.c.scope == gathered.scope, table.c.for_date == gathered.for_date
-            )
-        ).scalar()
-        if existing is None:
-            inserted = connection.execute(table.insert().values(**values)).inserted_primary_key
-            assert inserted is not None
-            briefing_id = inserted[0]
-        else:
-            briefing_id = existing
-            connection.execute(update(table).where(table.c.id == existing).values(**values))
+    briefing_id = upsert_briefing(engine, values)
     return {"briefing_id": int(briefing_id)}
 
 
-def outgoing(engine: Engine, briefing_id: int, rendered: Rendered) -> OutgoingBriefing:
+def outgoing(engine: Engine, briefing_id: int, rendered: Rendered) -> OutgoingMessage:
     """The message to send: names resolved in e-mail text/HTML, pseudonyms kept in Slack."""
-    return OutgoingBriefing(
+    return OutgoingMessage(
         key=f"briefing-{briefing_id}",
         subject=rendered.subject,
         text=resolve_identities(engine, rendered.text),
         html=resolve_identities(engine, rendered.html, html=True),
         slack_text=rendered.slack_text,
-        slack_blocks=rendered.slack_blocks,
-        images=[
+        slack_blocks=tuple(rendered.slack_blocks),
+        images=tuple(
             InlineImage(cid=c.cid, png=c.png, filename=f"{c.cid.split('@')[0]}.png")
             for c in rendered.charts
-        ],
+        ),
     )
 
 
-def deliver_node(state: BriefingState, config: RunnableConfig) -> dict[str, Any]:
-    cfg = _cfg(config)
-    engine: Engine = cfg["engine"]
+def deliver_node(state: BriefingState, runtime: Runtime[Context]) -> dict[str, Any]:
+    context = runtime.context
+    engine = context.engine
     if not state.get("deliver"):
         return {"deliveries": []}
-    targets: list[Target] = cfg.get("targets") or targets_for(
-        engine, state["gathered"].scope, slack_recipient=cfg.get("slack_recipient")
+    targets = context.targets or targets_for(
+        engine, state["gathered"].scope, slack_recipient=context.slack_recipient
     )
     briefing_id = state["briefing_id"]
     outcomes = deliver(
         engine,
         briefing_id,
         targets,
-        cfg.get("channels") or {},
+        context.channels,
         lambda: outgoing(engine, briefing_id, state["rendered"]),
-        now=cfg.get("now") or datetime.now(UTC),
+        now=context.now or datetime.now(UTC),
     )
     return {"deliveries": [o.__dict__ for o in outcomes]}
 
@@ -323,10 +313,12 @@ def deliver_node(state: BriefingState, config: RunnableConfig) -> dict[str, Any]
 # --------------------------------------------------------------------------- graph
 
 
-@lru_cache(maxsize=1)
-def build_graph() -> Any:
-    """The compiled briefing graph (no checkpointer: a briefing run is short and idempotent)."""
-    graph = StateGraph(BriefingState)
+BriefingGraph = CompiledStateGraph[BriefingState, Context, BriefingState, BriefingState]
+
+
+def build_graph_builder() -> StateGraph[BriefingState, Context, BriefingState, BriefingState]:
+    """The uncompiled briefing graph; `.compile(checkpointer=…)` chooses the persistence."""
+    graph = StateGraph(BriefingState, context_schema=Context)
     graph.add_node("gather", gather_node)
     graph.add_node("rank", rank_node)
     graph.add_node("write", write_node)
@@ -341,7 +333,13 @@ def build_graph() -> Any:
     graph.add_edge("render", "persist")
     graph.add_edge("persist", "deliver")
     graph.add_edge("deliver", END)
-    return graph.compile()
+    return graph
+
+
+@lru_cache(maxsize=1)
+def build_graph() -> BriefingGraph:
+    """The compiled briefing graph (no checkpointer: a briefing run is short and idempotent)."""
+    return build_graph_builder().compile()
 
 
 def run_briefing(
@@ -357,7 +355,7 @@ def run_briefing(
     channels: Mapping[str, Channel] | None = None,
     targets: list[Target] | None = None,
     slack_recipient: str | None = None,
-    app_base_url: str = "http://127.0.0.1:8000",
+    app_base_url: str = DEFAULT_APP_BASE_URL,
     now: datetime | None = None,
 ) -> BriefingResult:
     """Run the graph for one scope and day and return what it stored (and delivered)."""
@@ -368,19 +366,18 @@ def run_briefing(
         "writer": writer,
         "deliver": deliver_now,
     }
-    config: RunnableConfig = {
-        "configurable": {
-            "engine": engine,
-            "gatherer": gatherer,
-            "model": model,
-            "channels": dict(channels or {}),
-            "targets": targets,
-            "slack_recipient": slack_recipient,
-            "app_base_url": app_base_url,
-            "now": now,
-        }
-    }
-    final = build_graph().invoke(state, config)
+    context = Context(
+        engine=engine,
+        gatherer=gatherer,
+        model=model,
+        channels=dict(channels or {}),
+        targets=targets,
+        slack_recipient=slack_recipient,
+        app_base_url=app_base_url,
+        now=now,
+    )
+    # invoke() is typed as returning a plain dict; the output schema is the state.
+    final = cast(BriefingState, build_graph().invoke(state, context=context))
     deliveries = [DeliveryOutcome(**d) for d in final.get("deliveries") or []]
     verification = verification_record(final)
     log.info(
@@ -433,7 +430,7 @@ def retry_deliveries(
 ) -> list[DeliveryOutcome]:
     """Re-attempt failed briefing deliveries that are due (for the scheduler)."""
 
-    def message_for(briefing_id: int) -> OutgoingBriefing:
+    def message_for(briefing_id: int) -> OutgoingMessage:
         _, rendered = rerender_stored(engine, briefing_id, app_base_url=app_base_url)
         return outgoing(engine, briefing_id, rendered)
 

@@ -13,13 +13,13 @@ import pytest
 from sqlalchemy import Engine, select, update
 from sqlmodel import Session
 
-from agent.briefing import outgoing, run_briefing
-from agent.gather_tools import ToolsGatherer
-from agent.rank import rank
-from agent.writers.template import write_template
+from agent.briefing.gather_tools import ToolsGatherer
+from agent.briefing.graph import outgoing, run_briefing
+from agent.briefing.rank import rank
+from agent.briefing.writers.template import write_template
 from store import tables as t
 from store.demo import DemoConfig, build_demo
-from store.models import Briefing, LlmCall
+from store.models import Briefing
 from tests.agent.fakes import fake_model
 
 AS_OF = date(2026, 11, 24)
@@ -82,7 +82,7 @@ def test_no_phi_in_prompts_llm_calls_or_logs(
     assert outline.call_list[0].pseudonym not in recorder.prompts[0]  # not even pseudonyms
     # Every LlmCall row, every column.
     with engine.connect() as conn:
-        rows = conn.execute(select(LlmCall.__table__)).all()  # type: ignore[attr-defined]
+        rows = conn.execute(select(t.llm_call)).all()
     assert rows and leaks(repr(rows)) == []
     # Every log line, and the graph's state (what a checkpoint would hold).
     assert leaks("\n".join(r.getMessage() for r in caplog.records)) == []

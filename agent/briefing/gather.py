@@ -1,6 +1,6 @@
 """The gather step's interface: anything that turns (scope, day) into a `Gathered`.
 
-The real implementation calls the practice-intelligence tools (`agent.gather_tools`); tests
+The real implementation calls the practice-intelligence tools (`agent.briefing.gather_tools`); tests
 hand in a `StaticGatherer` with hand-built facts.
 """
 
@@ -11,7 +11,7 @@ from typing import Protocol
 
 from sqlalchemy import Engine
 
-from agent.state import Gathered
+from agent.briefing.state import Gathered
 
 
 class Gatherer(Protocol):

@@ -1,8 +1,8 @@
 from __future__ import annotations
 
-from agent.rank import family, rank
-from agent.state import Candidate
-from tests.agent.sample import sample_gathered
+from agent.briefing.rank import family, rank
+from agent.briefing.state import Candidate
+from tests.agent.briefing.sample import sample_gathered
 
 
 def candidate(key: str, dollars: float, *, kind: str = "k", new: bool = True, provider=None):

@@ -16,7 +16,7 @@ The call list is the at-risk patients with the most dollars at stake (at most `c
 
 from __future__ import annotations
 
-from agent.state import CallCandidate, Candidate, Gathered, Outline
+from agent.briefing.state import CallCandidate, Candidate, Gathered, Outline
 from tools.facts import Fact
 
 MAX_POINTS = 5

@@ -9,11 +9,12 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 
+from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
-from agent.state import Candidate, Series
+from agent.briefing.state import Candidate, Series
 
 WIDTH_IN, HEIGHT_IN, DPI = 6.0, 2.4, 100
 INK, ACCENT, MUTED = "#1f2937", "#2563eb", "#9ca3af"
@@ -38,10 +39,10 @@ def _axis_formatter(unit: str) -> FuncFormatter:
     return FuncFormatter(fmt)
 
 
-def _figure() -> tuple[Figure, object]:
+def _figure() -> tuple[Figure, Axes]:
     fig = Figure(figsize=(WIDTH_IN, HEIGHT_IN), dpi=DPI)
     FigureCanvasAgg(fig)
-    ax = fig.subplots()
+    ax = fig.add_subplot()  # one Axes (typed, where subplots() returns Any)
     ax.spines[["top", "right"]].set_visible(False)
     ax.tick_params(colors=INK, labelsize=8)
     return fig, ax
@@ -61,14 +62,14 @@ def series_chart(series: Series, cid: str) -> Chart:
     values = [value for _, value in series.points]
     positions = list(range(len(values)))
     if series.kind == "bar":
-        ax.bar(positions, values, color=ACCENT)  # type: ignore[attr-defined]
+        ax.bar(positions, values, color=ACCENT)
     else:
-        ax.plot(positions, values, color=ACCENT, linewidth=1.6)  # type: ignore[attr-defined]
+        ax.plot(positions, values, color=ACCENT, linewidth=1.6)
     step = max(1, len(labels) // 8)
-    ax.set_xticks(positions[::step])  # type: ignore[attr-defined]
-    ax.set_xticklabels([label[5:] if len(label) == 10 else label for label in labels[::step]])  # type: ignore[attr-defined]
-    ax.yaxis.set_major_formatter(_axis_formatter(series.unit))  # type: ignore[attr-defined]
-    ax.set_title(series.label, fontsize=10, color=INK, loc="left")  # type: ignore[attr-defined]
+    ax.set_xticks(positions[::step])
+    ax.set_xticklabels([label[5:] if len(label) == 10 else label for label in labels[::step]])
+    ax.yaxis.set_major_formatter(_axis_formatter(series.unit))
+    ax.set_title(series.label, fontsize=10, color=INK, loc="left")
     return Chart(cid=cid, title=series.label, alt=series.label, png=_png(fig))
 
 
@@ -77,10 +78,10 @@ def dollars_chart(points: list[Candidate], cid: str) -> Chart:
     fig, ax = _figure()
     titles = [p.title if len(p.title) <= 38 else p.title[:37] + "…" for p in points][::-1]
     values = [abs(p.dollars) for p in points][::-1]
-    ax.barh(range(len(values)), values, color=ACCENT)  # type: ignore[attr-defined]
-    ax.set_yticks(range(len(values)))  # type: ignore[attr-defined]
-    ax.set_yticklabels(titles, fontsize=7)  # type: ignore[attr-defined]
-    ax.xaxis.set_major_formatter(_axis_formatter("USD"))  # type: ignore[attr-defined]
+    ax.barh(range(len(values)), values, color=ACCENT)
+    ax.set_yticks(range(len(values)))
+    ax.set_yticklabels(titles, fontsize=7)
+    ax.xaxis.set_major_formatter(_axis_formatter("USD"))
     title = "Dollars behind each point"
-    ax.set_title(title, fontsize=10, color=INK, loc="left")  # type: ignore[attr-defined]
+    ax.set_title(title, fontsize=10, color=INK, loc="left")
     return Chart(cid=cid, title=title, alt=title, png=_png(fig))

@@ -6,13 +6,13 @@ from __future__ import annotations
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from agent.briefing import run_briefing
-from agent.gather import StaticGatherer
+from agent.briefing.gather import StaticGatherer
+from agent.briefing.graph import run_briefing
 from agent.model import make_chat_model
 from clarity.settings import load_settings
 from store.models import Briefing, LlmCall
+from tests.agent.briefing.sample import DAY, sample_gathered, seed_store
 from tests.agent.fakes import fake_model, good_answer, inventing_answer
-from tests.agent.sample import DAY, sample_gathered, seed_store
 from tests.http_stub import Reply, StubServer
 
 

@@ -19,10 +19,10 @@ from langchain_core.messages import HumanMessage
 from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy import Engine
 
+from agent.briefing.state import Gathered, Outline, WrittenBriefing, WrittenPoint
+from agent.briefing.writers.template import call_lines, call_total_fact_id, footer
 from agent.llm_log import CallRecord, record_llm_call
 from agent.model import model_name
-from agent.state import Gathered, Outline, WrittenBriefing, WrittenPoint
-from agent.writers.template import call_lines, call_total_fact_id, footer
 from prompts.loader import RenderedPrompt, render_prompt
 
 PROMPT_NAME = "briefing_writer"
