@@ -38,3 +38,34 @@ class Channel(Protocol):
     name: str
 
     def send(self, message: OutgoingBriefing, recipient: str) -> str: ...
+
+
+# --- shared interface for generic channels (ownership.md; the integrator merges) ---
+
+
+@dataclass(frozen=True)
+class OutgoingMessage:
+    """One message to one recipient on any channel. `key` is stable per message
+    ("briefing-12", "outreach-345"): file names, e-mail Message-ID and idempotency use it."""
+
+    key: str
+    text: str
+    subject: str | None = None
+    html: str | None = None
+    images: tuple[InlineImage, ...] = ()
+    slack_text: str | None = None
+    slack_blocks: tuple[dict[str, Any], ...] = ()
+
+
+class DeliveryOutcomeUnknown(Exception):
+    """The provider may or may not have accepted the message (a timeout after the request
+    left): the caller must reconcile, never blindly resend."""
+
+
+class MessageChannel(Protocol):
+    """Sends one message to one recipient; returns a receipt (provider id, file path, ts).
+    (ownership.md calls this `Channel`; it replaces the briefing `Channel` at the merge.)"""
+
+    name: str
+
+    def send(self, message: OutgoingMessage, recipient: str) -> str: ...
