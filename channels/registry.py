@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from channels.base import Channel
+from channels.base import Channel, MessageChannel
 from channels.email import EmailChannel, SmtpConfig
+from channels.message_email import MessageEmailChannel
 from channels.outbox import OutboxChannel
 from channels.slack import SlackBotChannel, SlackWebhookChannel
 from clarity.settings import Settings
@@ -26,3 +27,15 @@ def channels_from_settings(settings: Settings) -> dict[str, Channel]:
                 settings.slack_bot_token.get_secret_value(), settings.slack_channel
             )
     return channels
+
+
+def message_channels_from_settings(settings: Settings) -> dict[str, MessageChannel]:
+    """Channels for messages to patients: `sms` (Twilio when configured, else the file outbox
+    under `<outbox>/sms/`) and `email` (SMTP when configured, else the file outbox)."""
+    from channels.sms import sms_channel_from_settings
+
+    if settings.smtp_host:
+        inner: Channel = EmailChannel(SmtpConfig.from_settings(settings))
+    else:
+        inner = OutboxChannel(settings.resolved_outbox_dir / "email", sender=settings.email_from)
+    return {"sms": sms_channel_from_settings(settings), "email": MessageEmailChannel(inner)}
