@@ -27,7 +27,7 @@ def stub() -> Iterator[TwilioStub]:
 def channel(stub: TwilioStub) -> TwilioSmsChannel:
     settings = Settings(
         twilio_account_sid=ACCOUNT_SID,
-        twilio_auth_token=AUTH_TOKEN,  # type: ignore[arg-type]
+        twilio_auth_token=AUTH_TOKEN,
         twilio_from_number="+15550000000",
         app_base_url="https://clarity.example.com",
     )
