@@ -201,7 +201,7 @@ def test_resume_twice_sends_once(engine: Engine, cps: Checkpointers, stub: Twili
     app, ctx = cps.app(), context(engine, stub)
     message_id = drafted(app, ctx)
     config = thread_config(get_message(engine, message_id)["thread_id"])
-    command = Command(resume={"decisions": [{"type": "approve"}]})
+    command: Command[Any] = Command(resume={"decisions": [{"type": "approve"}]})
     app.invoke(command, config, context=ctx)
     app.invoke(command, config, context=ctx)  # raw LangGraph, no guard of ours around it
     assert stub.deliveries() == {f"outreach-{message_id}": 1}
