@@ -7,7 +7,7 @@ import sys
 import typer
 from rich.console import Console
 
-from clarity import cli_brief, cli_db, cli_demo, cli_detectors, cli_ingest, cli_kpis
+from clarity import cli_brief, cli_db, cli_demo, cli_detectors, cli_ingest, cli_kpis, cli_outreach
 from clarity.settings import SettingsError
 from store.demo import DemoExistsError
 
@@ -23,6 +23,7 @@ app.command("ingest")(cli_ingest.ingest)
 cli_kpis.register(app)
 cli_detectors.register(app)
 app.command("brief")(cli_brief.brief)
+app.add_typer(cli_outreach.app, name="outreach")
 
 _errors = Console(stderr=True)
 

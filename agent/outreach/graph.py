@@ -186,6 +186,7 @@ def draft_node(state: OutreachState, runtime: Runtime[Context]) -> dict[str, Any
                 "details": candidate.details,
                 "writer_notes": list(written.notes),
                 "prompt": written.prompt,
+                "provider_id": candidate.provider_id,
             },
             writer=written.writer,
             thread_id=state["key"],
@@ -260,6 +261,8 @@ def apply_edit(
 ) -> dict[str, Any]:
     """Fill and re-check an edited template, store it (audited); returns the policy result."""
     row = get_message(ctx.engine, message_id)
+    if provider_id is None:
+        provider_id = (row["reasons"] or {}).get("provider_id")
     name, _tz, _org = practice.location_info(ctx.engine, row["location_id"])
     values = practice.identity_values(
         ctx.engine,

@@ -18,9 +18,15 @@ def thread_config(thread_id: str) -> dict[str, Any]:
 
 
 def start(app: Any, candidate: Candidate, *, as_of: str, context: Context) -> dict[str, Any]:
-    """Run eligibility → draft → policy up to the approval interrupt (or the end)."""
+    """Run eligibility → draft → policy up to the approval interrupt (or the end). A thread
+    that already exists is left alone (new input on a paused thread would abandon its
+    interrupt): its current values come back with `"existing": True`."""
     state = input_for(candidate, as_of)
-    result: dict[str, Any] = app.invoke(state, thread_config(state["key"]), context=context)
+    config = thread_config(state["key"])
+    snapshot = app.get_state(config)
+    if snapshot.values:
+        return {**snapshot.values, "existing": True}
+    result: dict[str, Any] = app.invoke(state, config, context=context)
     return result
 
 
