@@ -93,34 +93,15 @@ def _print_rows(rows: list[dict[str, Any]], as_json: bool, title: str) -> None:
 @contextmanager
 def _graph(*, send_now: bool = True) -> Iterator[tuple[Any, Any]]:
     """The compiled outreach graph and its context, from settings."""
-    from agent.llm_log import CallRecord, record_llm_call
-    from agent.model import make_chat_model, model_name
+    from agent.model import make_chat_model
     from agent.outreach.checkpoint import checkpoint_path, open_checkpointer
     from agent.outreach.graph import Context, build_outreach_graph
-    from agent.outreach.writers import LLM_PROMPT
+    from agent.outreach.writers import llm_recorder
     from channels.registry import message_channels_from_settings
 
     current = settings()
     engine = open_engine(current)
     model = make_chat_model(current)
-
-    def record(outcome: str, latency_ms: int, usage: Any, error: str | None) -> None:
-        assert model is not None
-        usage = usage or {}
-        record_llm_call(
-            engine,
-            CallRecord(
-                model=model_name(model),
-                prompt_name=LLM_PROMPT[0],
-                prompt_version=LLM_PROMPT[1],
-                purpose="outreach",
-                latency_ms=latency_ms,
-                outcome=outcome,
-                input_tokens=usage.get("input_tokens"),
-                output_tokens=usage.get("output_tokens"),
-                error=error or None,
-            ),
-        )
 
     context = Context(
         engine=engine,
@@ -128,7 +109,7 @@ def _graph(*, send_now: bool = True) -> Iterator[tuple[Any, Any]]:
         base_url=current.app_base_url,
         model=model,
         send_now=send_now,
-        llm_record=record if model is not None else None,
+        llm_record=llm_recorder(engine, model) if model is not None else None,
     )
     with open_checkpointer(
         current.database_url, sqlite_path=checkpoint_path(current.var_dir)

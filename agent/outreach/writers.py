@@ -144,6 +144,32 @@ def write_llm(
     return Draft(text, subject, "llm", "outreach_writer.v1")
 
 
+def llm_recorder(engine: Any, model: Any) -> Any:
+    """A `record` callback for `write_llm` that writes one `LlmCall` row per call (prompt name
+    and version, tokens, latency, outcome — no text)."""
+    from agent.llm_log import CallRecord, record_llm_call
+    from agent.model import model_name
+
+    def record(outcome: str, latency_ms: int, usage: Any, error: str | None) -> None:
+        usage = usage or {}
+        record_llm_call(
+            engine,
+            CallRecord(
+                model=model_name(model),
+                prompt_name=LLM_PROMPT[0],
+                prompt_version=LLM_PROMPT[1],
+                purpose="outreach",
+                latency_ms=latency_ms,
+                outcome=outcome,
+                input_tokens=usage.get("input_tokens"),
+                output_tokens=usage.get("output_tokens"),
+                error=error or None,
+            ),
+        )
+
+    return record
+
+
 def _ms(started: float) -> int:
     return int((time.perf_counter() - started) * 1000)
 

@@ -19,7 +19,9 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     with op.batch_alter_table("outreachmessage", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("template", sqlmodel.sql.sqltypes.AutoString(), nullable=True))
+        batch_op.add_column(
+            sa.Column("template", sqlmodel.sql.sqltypes.AutoString(), nullable=True)
+        )
         batch_op.add_column(sa.Column("policy", sa.JSON(), nullable=True))
         batch_op.add_column(sa.Column("segments", sa.Integer(), nullable=True))
         batch_op.add_column(
