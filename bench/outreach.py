@@ -85,8 +85,10 @@ def _drafting() -> None:
                 start(app, candidate, as_of="2026-11-30", context=ctx)
             rate = PATIENTS / (perf_counter() - started)
         engine.dispose()
-    print(f"   full graph to the approval interrupt (store + SQLite checkpoints), "
-          f"{PATIENTS:,} patients: {rate:,.0f} drafts/s  [target ≥ 50/s: {at_least(rate, 50)}]")  # fmt: skip
+    print(
+        f"   full graph to the approval interrupt (store + SQLite checkpoints), "
+        f"{PATIENTS:,} patients: {rate:,.0f} drafts/s  [target ≥ 50/s: {at_least(rate, 50)}]"
+    )
 
 
 def _faults() -> None:
