@@ -92,6 +92,9 @@ def _drafting() -> None:
 
 
 def _faults() -> None:
+    import logging
+
+    logging.getLogger("agent.outreach.delivery").setLevel(logging.ERROR)  # one line per fault
     from tests.agent.outreach import practice as p
     from tests.agent.outreach.faults import run_faults
     from tests.twilio_stub import TwilioStub

@@ -26,6 +26,7 @@ uncompiled builder; the caller compiles it with its checkpointer.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TypedDict
@@ -36,6 +37,7 @@ from langgraph.types import interrupt
 from sqlalchemy import Engine
 
 from agent.outreach import practice
+from agent.outreach.autonomy import AutoApprovePolicy, allows
 from agent.outreach.candidates import Candidate
 from agent.outreach.delivery import send_message
 from agent.outreach.eligibility import FrequencyCap, decide
@@ -89,6 +91,7 @@ class Context:
     window: tuple[int, int] = (DEFAULT_START_HOUR, DEFAULT_END_HOUR)
     cap: FrequencyCap = field(default_factory=FrequencyCap)
     llm_record: Callable[..., None] | None = None
+    autonomy: AutoApprovePolicy = field(default_factory=AutoApprovePolicy)
 
 
 class OutreachState(TypedDict, total=False):
@@ -293,6 +296,12 @@ def approval_node(state: OutreachState, runtime: Runtime[Context]) -> dict[str, 
     row = get_message(ctx.engine, message_id)
     if row["state"] != "pending_approval":  # decided already (another resume, the CLI)
         return {"decision": DECIDED.get(row["state"], "pending"), "error": None}
+    rule = allows(ctx.autonomy, row, engine=ctx.engine, now=ctx.clock())
+    if rule is not None:
+        with suppress(OutreachError):  # decided meanwhile: the stored state says how
+            approve(ctx.engine, message_id, by="clarity:autonomy", at=ctx.clock(), rule=rule)
+        current = get_message(ctx.engine, message_id)["state"]
+        return {"decision": DECIDED.get(current, "pending"), "error": None}
     decision = _first_decision(interrupt(approval_request(row, state)))
     by = str(decision.get("by") or ctx.reviewer)
     kind = decision.get("type")

@@ -26,7 +26,9 @@ def start(app: Any, candidate: Candidate, *, as_of: str, context: Context) -> di
     snapshot = app.get_state(config)
     if snapshot.values:
         return {**snapshot.values, "existing": True}
-    result: dict[str, Any] = app.invoke(state, config, context=context)
+    # durability "exit": one checkpoint write when the run pauses at the interrupt (or ends)
+    # instead of one per step; drafting is idempotent by key, so a crash mid-way re-drafts.
+    result: dict[str, Any] = app.invoke(state, config, context=context, durability="exit")
     return result
 
 

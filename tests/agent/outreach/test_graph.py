@@ -303,3 +303,41 @@ def test_opted_out_patient_is_never_drafted(
     assert result["refusals"] == {"sms": ["opted_out"], "email": ["opted_out"]}
     with engine.connect() as conn:
         assert conn.execute(select(t.outreach_message.c.id)).all() == []
+
+
+def test_autonomous_policy_is_off_by_default_narrow_capped_and_audited(
+    engine: Engine, cps: Checkpointers, stub: TwilioStub
+) -> None:
+    from agent.outreach.autonomy import AutoApprovePolicy
+
+    app = cps.app()
+    care = replace(p.win_back(), purpose="next_due")
+    # off by default: the care reminder waits for a person
+    off = start(app, care, as_of="2026-11-01", context=context(engine, stub))
+    assert "__interrupt__" in off
+    resume(
+        app, off["message_id"], {"type": "reject", "message": "test"}, context=context(engine, stub)
+    )
+    # enabled with a cap of 1 per day: the care reminder goes out with no interrupt…
+    on = context(engine, stub, autonomy=AutoApprovePolicy(enabled=True, daily_cap=1))
+    auto = start(app, care, as_of="2026-11-02", context=on)
+    assert "__interrupt__" not in auto and auto["outcome"] == "sent"
+    with engine.connect() as conn:
+        (row,) = conn.execute(
+            select(t.audit_event.c.actor, t.audit_event.c.details).where(
+                t.audit_event.c.action == "outreach.auto_approve"
+            )
+        ).all()
+    assert row.actor == "clarity:autonomy"
+    assert row.details["rule"] == "care-reminder-passed-policy"
+    # …marketing never (win_back is not a care purpose), the kill switch stops everything
+    killed = context(engine, stub, autonomy=AutoApprovePolicy(enabled=True, kill_switch=True))
+    with engine.begin() as conn:  # clear the frequency cap for the next drafts
+        conn.execute(t.outreach_message.update().values(sent_at=p.NOW - timedelta(days=30)))
+    marketing = start(app, p.win_back(), as_of="2026-11-03", context=on)
+    assert "__interrupt__" in marketing
+    resume(app, marketing["message_id"], {"type": "reject", "message": "t"}, context=on)
+    with engine.begin() as conn:
+        conn.execute(t.outreach_message.update().values(sent_at=p.NOW - timedelta(days=30)))
+    stopped = start(app, care, as_of="2026-11-04", context=killed)
+    assert "__interrupt__" in stopped
