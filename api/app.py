@@ -91,4 +91,14 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
     app.include_router(auth.router)
     app.include_router(pages.router)
     app.include_router(api_v1.router)
+    if settings.twilio_auth_token is not None:
+        from api.webhooks import webhooks_router
+
+        app.include_router(
+            webhooks_router(
+                engine,
+                auth_token=settings.twilio_auth_token.get_secret_value(),
+                public_base_url=settings.app_base_url,
+            )
+        )
     return app

@@ -71,3 +71,19 @@ def channels_from_settings(
         if channel is not None:
             channels[name] = channel
     return channels
+
+
+def message_channels_from_settings(settings: Settings) -> dict[str, Channel]:
+    """Channels for messages to patients: `sms` (Twilio when configured, else the file outbox
+    under `<outbox>/sms/`) and `email` (SMTP when configured, else the file outbox under
+    `<outbox>/email/`)."""
+    from channels.email import EmailChannel, SmtpConfig
+    from channels.outbox import OutboxChannel
+    from channels.sms import sms_channel_from_settings
+
+    email: Channel
+    if settings.smtp_host:
+        email = EmailChannel(SmtpConfig.from_settings(settings))
+    else:
+        email = OutboxChannel(settings.resolved_outbox_dir / "email", sender=settings.email_from)
+    return {"sms": sms_channel_from_settings(settings), "email": email}

@@ -19,6 +19,7 @@ from clarity import (
     cli_detectors,
     cli_ingest,
     cli_kpis,
+    cli_outreach,
     cli_serve,
     cli_users,
 )
@@ -37,6 +38,7 @@ cli_detectors.register(app)
 app.command("brief")(cli_brief.brief)
 cli_serve.register(app)
 cli_users.register(app)
+app.add_typer(cli_outreach.app, name="outreach")
 
 _errors = Console(stderr=True)
 

@@ -408,6 +408,14 @@ class OutreachMessage(SQLModel, table=True):
     sent_at: datetime | None = None
     provider_message_id: str | None = None
     error: str | None = None
+    # 0005_outreach: the draft with placeholders (what the writer produced, no PHI), the policy
+    # result shown to the approver, SMS segments, when the send started (a stale `sending`
+    # row is reconciled, never resent) and the reason given with a rejection.
+    template: str | None = None
+    policy: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    segments: int | None = None
+    sending_started_at: datetime | None = None
+    decision_reason: str | None = None
 
 
 class ConsentEvent(SQLModel, table=True):
