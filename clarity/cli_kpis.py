@@ -194,15 +194,7 @@ def targets_from(current: Settings) -> Targets:
     """The findings' targets from the `CLARITY_TARGET_*` settings."""
     from tools.targets import Targets
 
-    return Targets(
-        rebooking_rate=current.target_rebooking_rate,
-        no_show_rate=current.target_no_show_rate,
-        utilization=current.target_utilization,
-        comp_low=current.target_comp_low,
-        comp_high=current.target_comp_high,
-        comp_target=current.target_comp_midpoint,
-        comp_retention_risk=current.target_comp_retention_risk,
-    )
+    return Targets.from_settings(current)
 
 
 def _coverage(days: int, period_days: int, known: bool) -> str:

@@ -772,6 +772,15 @@ def _no_shows(ctx: _Context, as_of: date) -> list[FindingDraft]:
                     _fact(
                         kind, scope, window, "no_shows", f"No-shows, {name}", c["no_show"], "count"
                     ),
+                    _fact(
+                        kind,
+                        scope,
+                        window,
+                        "target",
+                        f"No-show target rate, {name}",
+                        round(target, 6),
+                        "percent",
+                    ),
                 ],
                 location_id=lid,
                 provider_id=None,

@@ -17,8 +17,12 @@ the window's days (30.4375 = 365.25 / 12, the average month). A 30-day window gi
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from tools.benchmarks import benchmark_value
+
+if TYPE_CHECKING:
+    from clarity.settings import Settings
 
 MONTH_DAYS = 365.25 / 12
 
@@ -39,6 +43,19 @@ class Targets:
     comp_high: float
     comp_target: float
     comp_retention_risk: float
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Targets:
+        """The `CLARITY_TARGET_*` settings (whose defaults are the seed's ranges)."""
+        return cls(
+            rebooking_rate=settings.target_rebooking_rate,
+            no_show_rate=settings.target_no_show_rate,
+            utilization=settings.target_utilization,
+            comp_low=settings.target_comp_low,
+            comp_high=settings.target_comp_high,
+            comp_target=settings.target_comp_midpoint,
+            comp_retention_risk=settings.target_comp_retention_risk,
+        )
 
     @classmethod
     def default(cls) -> Targets:

@@ -36,6 +36,7 @@ from tools.kpis import (
     same_store_growth,
 )
 from tools.scope import Period, Scope
+from tools.targets import Targets
 
 KPI_DAYS = 30
 TREND_WEEKS = 26
@@ -162,8 +163,9 @@ class ToolsGatherer:
     """`Gatherer` backed by the tools. `persist=False` leaves the `Finding` table untouched
     (every finding then counts as new)."""
 
-    def __init__(self, *, persist: bool = True) -> None:
+    def __init__(self, *, persist: bool = True, targets: Targets | None = None) -> None:
         self.persist = persist
+        self.targets = targets  # None: the seed's ranges (`Targets.default()`)
         self.timings: dict[str, float] = {}  # seconds per tool in the last call (benchmarks)
 
     def _timed(self, name: str, function: Any, *args: Any, **kwargs: Any) -> Any:
@@ -206,7 +208,17 @@ class ToolsGatherer:
         # at-risk scoring three times slower under the GIL (measured: 2.6 s → 8.8 s).
         risky = call("at_risk", at_risk)
         snapshot = self._timed("kpi_snapshot", kpi_snapshot, engine, scope, period)
-        drafts = list(call("findings", compute_findings))
+        drafts = list(
+            self._timed(
+                "findings",
+                compute_findings,
+                engine,
+                organization_id=organization_id,
+                as_of=as_of,
+                location_id=location_id,
+                targets=self.targets,
+            )
+        )
         anomalies: list[FindingDraft] = call("anomalies", detect_anomalies)
         forecast_result: RevenueForecast = call("forecast", revenue_forecast)
         day_revenue = self._timed("revenue", net_revenue, engine, scope, Period(as_of, as_of))
@@ -246,13 +258,28 @@ class ToolsGatherer:
         if risky.patients:
             # The point is about the patients one can call: the most valuable `POOL` of them.
             total_id = f"at_risk.{scope_key}.{as_of.isoformat()}.top_dollars"
+            monthly_id = f"{total_id}_per_month"
             count_id = f"at_risk.{scope_key}.{as_of.isoformat()}.count"
+            at_stake = round(sum(p.dollars_at_stake for p in risky.patients), 2)
             facts.add(
                 Fact(
                     id=total_id,
-                    label=f"Spend at stake, the {len(risky.patients)} most valuable at-risk "
-                    f"patients, {label}",
-                    value=round(sum(p.dollars_at_stake for p in risky.patients), 2),
+                    label=f"Spend at stake over 12 months, the {len(risky.patients)} most "
+                    f"valuable at-risk patients, {label}",
+                    value=at_stake,
+                    unit="USD",
+                    scope=scope_key,
+                    period_end=as_of,
+                    source=risky.source,
+                )
+            )
+            # Ranked against findings in their unit: dollars per month (12 months ÷ 12).
+            facts.add(
+                Fact(
+                    id=monthly_id,
+                    label=f"Spend at stake per month, the {len(risky.patients)} most valuable "
+                    f"at-risk patients, {label}",
+                    value=round(at_stake / 12, 2),
                     unit="USD",
                     scope=scope_key,
                     period_end=as_of,
@@ -275,12 +302,13 @@ class ToolsGatherer:
                     key=f"at_risk|{scope_key}",
                     kind="at_risk_patients",
                     title=f"{label}: high-value patients overdue for their next treatment",
-                    dollars=facts[total_id].value,
-                    dollars_fact_id=total_id,
+                    dollars=facts[monthly_id].value,
+                    dollars_fact_id=monthly_id,
                     action="Call the patients on the list below, most valuable first.",
-                    formula=f"Σ dollars at stake of the {len(risky.patients)} at-risk patients "
-                    "with the most at stake (trailing value × chance they do not return)",
-                    fact_ids=[count_id],
+                    formula=f"Σ dollars at stake over 12 months of the {len(risky.patients)} "
+                    "at-risk patients with the most at stake (yearly value × chance they do not "
+                    "return), ÷ 12 for a month",
+                    fact_ids=[count_id, total_id],
                     location_id=location_id,
                     source=risky.source,
                 )

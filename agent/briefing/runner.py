@@ -14,6 +14,7 @@ from agent.model import make_chat_model
 from channels.registry import channels_from_settings
 from clarity.settings import Settings
 from store.scope import ScopeError, resolve_scope
+from tools.targets import Targets
 
 
 class BriefingInputError(ValueError):
@@ -41,7 +42,7 @@ def brief(
         organization_id=scope.organization_id,
         location_id=scope.location_id,
         for_date=scope.as_of,
-        gatherer=ToolsGatherer(),
+        gatherer=ToolsGatherer(targets=Targets.from_settings(settings)),
         writer=writer,
         model=make_chat_model(settings) if writer == "llm" else None,
         deliver_now=deliver,

@@ -13,7 +13,14 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from agent.briefing.state import CallLine, Gathered, Outline, WrittenBriefing, WrittenPoint
+from agent.briefing.state import (
+    CallLine,
+    Candidate,
+    Gathered,
+    Outline,
+    WrittenBriefing,
+    WrittenPoint,
+)
 from tools.facts import Fact
 
 TEMPLATE_NAME = "briefing.v1.j2"
@@ -47,6 +54,12 @@ def supporting(fact_ids: list[str], facts: dict[str, Fact]) -> list[str]:
     return usable[:SUPPORTING_FACTS]
 
 
+def per(candidate: Candidate) -> str:
+    """The unit words after a candidate's dollars: findings and the at-risk point are ranked
+    per month; an anomaly is a one-off amount."""
+    return "" if candidate.kind.startswith("anomaly") else " a month"
+
+
 @lru_cache(maxsize=1)
 def _macros() -> Any:
     env = Environment(
@@ -57,6 +70,7 @@ def _macros() -> Any:
     )
     env.filters["short_label"] = short_label
     env.filters["supporting"] = supporting
+    env.filters["per"] = per
     return env.get_template(TEMPLATE_NAME).module
 
 
