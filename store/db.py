@@ -48,6 +48,24 @@ def _sqlite_pragmas(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
     cursor.close()
 
 
+def _numeric_as_python_number(dbapi_connection: Any, _record: Any) -> None:
+    """PostgreSQL's SUM over BIGINT money columns is NUMERIC, which psycopg loads as Decimal
+    (and `float * Decimal` fails). Load NUMERIC as int when it has no fraction and float
+    otherwise — what SQLite returns for the same queries, so both stores give the same
+    results. No column of ours is NUMERIC; only aggregates are."""
+    from psycopg.adapt import Loader
+
+    class NumericLoader(Loader):
+        def load(self, data: Any) -> int | float:
+            text = bytes(data).decode()
+            if text.lstrip("-").isdigit():
+                return int(text)
+            return float(text)
+
+    if hasattr(dbapi_connection, "adapters"):  # psycopg 3 (postgresql+psycopg)
+        dbapi_connection.adapters.register_loader("numeric", NumericLoader)
+
+
 def make_engine(url: str, *, schema: str | None = None, echo: bool = False) -> Engine:
     """Create an engine for SQLite or PostgreSQL.
 
@@ -70,7 +88,9 @@ def make_engine(url: str, *, schema: str | None = None, echo: bool = False) -> E
         connect_args: dict[str, Any] = {}
         if schema:
             connect_args["options"] = f"-csearch_path={schema}"
-        return create_engine(url, echo=echo, pool_pre_ping=True, connect_args=connect_args)
+        engine = create_engine(url, echo=echo, pool_pre_ping=True, connect_args=connect_args)
+        event.listen(engine, "connect", _numeric_as_python_number)
+        return engine
     raise SettingsError(f"CLARITY_DATABASE_URL: unsupported database backend {backend!r}")
 
 

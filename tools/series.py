@@ -368,6 +368,10 @@ def _parse_timestamp(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
+MAX_FIELD_CHARS = 100
+"""Longest timestamp or value cell a series file may hold."""
+
+
 def read_series_csv(path: Path) -> tuple[list[datetime], list[float]]:
     """Read a `timestamp,value` CSV (header required; ISO dates or date-times; extra columns
     ignored), sorted by time. Bad rows raise `SeriesError` naming the line and field."""
@@ -410,6 +414,14 @@ def _read_rows(path: Path, reader: csv.DictReader[str]) -> list[tuple[datetime, 
         line = reader.line_num
         raw_ts = (record.get("timestamp") or "").strip()
         raw_value = (record.get("value") or "").strip()
+        for name, raw in (("timestamp", raw_ts), ("value", raw_value)):
+            # The csv module's own field limit is process-wide (the importer raises it), so
+            # the series reader bounds its cells itself, and never echoes a huge one.
+            if len(raw) > MAX_FIELD_CHARS:
+                raise SeriesError(
+                    f"{path}, line {line}, field {name!r}: longer than {MAX_FIELD_CHARS:,} "
+                    "characters: not a timestamp,value CSV"
+                )
         try:
             ts = _parse_timestamp(raw_ts)
         except ValueError:

@@ -65,7 +65,7 @@ def test_upgrade_merges_duplicate_briefings_into_the_newest(bare_engine: Engine)
             ],
         )
 
-    assert upgrade(bare_engine) == current_revision(bare_engine) == "0003_seams"
+    assert upgrade(bare_engine, "0003_seams") == current_revision(bare_engine) == "0003_seams"
 
     with bare_engine.connect() as conn:
         kept = conn.execute(select(t.briefing.c.id).order_by(t.briefing.c.id)).scalars().all()

@@ -59,7 +59,8 @@ def test_demo_briefing_names_the_planted_problems(demo_engine: tuple[Engine, dic
     # 2. The no-show weekday at its location.
     spike = pattern(manifest, "no_show_weekday_spike")
     no_show_point = next(p for p in written.points if "no-show" in p.text.lower())
-    assert spike["weekday_name"] + "s" in no_show_point.text  # "on Tuesdays"
+    told_as = f"{no_show_point.title} {no_show_point.text}"
+    assert spike["weekday_name"] + "s" in told_as  # "on Tuesdays", in its title or text
     assert spike["location_id"] in {c.location_id for c in told(result, no_show_point.key)}
 
     # 3. Lapsed VIPs: the first point (the at-risk patients, told with the VIP concentration),

@@ -34,7 +34,8 @@ def test_points_in_dollar_order_each_with_its_dollars(engine: Engine) -> None:
     assert "$9,420" in texts[1]
     assert "$7,300" in texts[2]
     markdown = result.rendered.markdown
-    assert markdown.startswith("# Greenwich: Maya Patel's rebooking rate fell — $18,750 at stake")
+    headline = "# Greenwich: Maya Patel's rebooking rate fell — $18,750 a month at stake"
+    assert markdown.startswith(headline)
     # Call list: most at stake first; its total 4,100 + 3,200 = 7,300.
     assert "Call these 2 patients — $7,300 of yearly spend at stake." in markdown
     assert markdown.index("⟦patient:101⟧ | Neurotoxin · Days overdue: 61 · $4,100") < (

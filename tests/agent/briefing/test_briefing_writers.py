@@ -40,7 +40,8 @@ def test_template_writer_is_the_default_and_verifies(engine: Engine) -> None:
     result = brief(engine)
     briefing, calls = stored(engine)
     assert briefing.writer == "template" and briefing.verified
-    assert briefing.headline == "Greenwich: Maya Patel's rebooking rate fell — $18,750 at stake"
+    headline = "Greenwich: Maya Patel's rebooking rate fell — $18,750 a month at stake"
+    assert briefing.headline == headline
     assert briefing.verification["reasons"] == []
     assert calls == []  # no model, no calls
     # 3 points, each with dollars and an action; call list of the 2 at-risk patients.

@@ -17,9 +17,9 @@ from agent.model import make_chat_model
 from agent.outreach.writers import llm_recorder
 from clarity.settings import load_settings
 from store import tables as t
+from tests.agent.briefing.test_briefing_writers import completion
 from tests.agent.outreach import practice as p
 from tests.agent.outreach.test_graph import Checkpointers, context
-from tests.agent.test_briefing_writers import completion
 from tests.http_stub import Reply, StubServer
 from tests.twilio_stub import TwilioStub
 
