@@ -26,7 +26,6 @@ from rich.console import Console
 from rich.table import Table
 
 from clarity.cli_common import fail, open_engine, settings, store_context
-from store.models import pseudonym
 
 app = typer.Typer(help="Outreach: draft, approve / edit / reject, send once.", no_args_is_help=True)
 _console = Console()
@@ -50,7 +49,7 @@ def row_json(row: dict[str, Any]) -> dict[str, Any]:
     policy = row.get("policy") or {}
     return {
         "id": row["id"],
-        "patient": pseudonym(row["patient_id"]),
+        "patient": f"P-{row['patient_id']}",  # store.models.pseudonym, without loading it
         "purpose": row["purpose"],
         "channel": row["channel"],
         "state": row["state"],

@@ -124,10 +124,14 @@ def test_unreachable_database_is_one_line_naming_host_and_port(tmp_path: Path) -
 
 
 def test_import_clarity_cli_loads_no_heavy_library() -> None:
-    heavy = ("sklearn", "scipy", "matplotlib", "langchain_core", "langgraph", "fhir", "pandas")
+    heavy = (
+        *("sklearn", "scipy", "matplotlib", "langchain_core", "langgraph", "fhir", "pandas"),
+        *("numpy", "sqlmodel", "fastapi", "uvicorn", "twilio", "pwdlib", "apscheduler"),
+    )
     probe = (
         "import sys, clarity.cli\n"
-        f"print(sorted(m for m in sys.modules if m.split('.')[0] in {heavy!r}))\n"
+        f"print(sorted(m for m in sys.modules if m.split('.')[0] in {heavy!r}"
+        " or m == 'store.models'))\n"
     )
     done = subprocess.run(
         [sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, check=True
