@@ -94,6 +94,23 @@ def make_engine(url: str, *, schema: str | None = None, echo: bool = False) -> E
     raise SettingsError(f"CLARITY_DATABASE_URL: unsupported database backend {backend!r}")
 
 
+def refresh_statistics(engine: Engine, tables: list[str] | None = None) -> None:
+    """Update the query planner's statistics after a bulk load (PostgreSQL `ANALYZE`).
+
+    Right after tens of thousands of rows land, PostgreSQL plans with no statistics and picks
+    nested loops: the organization briefing's 12-month retention query took 45 s on a fresh
+    demo and 0.3 s after ANALYZE. Autovacuum gets there eventually; imports should not wait
+    for it. SQLite plans well without statistics, so this is a no-op there."""
+    if engine.dialect.name != "postgresql":
+        return
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        if tables is None:
+            conn.exec_driver_sql("ANALYZE")
+        else:
+            for table in tables:
+                conn.exec_driver_sql(f'ANALYZE "{table}"')
+
+
 class DatabaseUnreachableError(SettingsError):
     """The configured database cannot be connected to; the message names host and port."""
 

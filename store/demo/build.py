@@ -18,6 +18,7 @@ from sqlalchemy import Connection, Engine, Table, delete, func, insert, select, 
 from sqlmodel import SQLModel
 
 from store import tables as t
+from store.db import refresh_statistics
 from store.demo.catalog import build_catalog
 from store.demo.config import DemoConfig
 from store.demo.marketing import build_marketing
@@ -143,6 +144,7 @@ def build_demo(
         )
         if connection.dialect.name == "postgresql":
             _reset_sequences(connection)
+    refresh_statistics(engine)
     return manifest
 
 

@@ -47,6 +47,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 
 from store import tables as t
+from store.db import refresh_statistics
 from store.ingest.bounds import DEFAULT_BOUNDS, Bounds
 from store.ingest.csv_reader import MAX_CELL_CHARS, LayoutError, open_csv
 from store.ingest.formats import Format, get_format
@@ -216,6 +217,8 @@ def finish_run(engine: Engine, result: IngestResult, status: str) -> None:
     result.status = status
     if result.run_id is None:
         return
+    if status == "completed" and (result.inserted or result.updated):
+        refresh_statistics(engine)
     with engine.begin() as conn:
         record_progress(conn, result)
         conn.execute(
