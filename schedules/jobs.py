@@ -45,10 +45,12 @@ def _context() -> tuple[Engine, Settings]:
 
 
 def run_scheduled_briefing(engine: Engine, settings: Settings, scope: str, *, now: datetime) -> str:
-    """Run and deliver `scope`'s briefing due last at or before `now`, unless it is later than
+    """Import the scope's dropped exports (`schedules.refresh`), then run and deliver
+    `scope`'s briefing due last at or before `now`, unless it is later than
     `settings.briefing_grace_hours`; returns the run's status (`ok`, `failed`, `skipped_late`,
     or `unsubscribed` when nobody subscribes to the scope any more: nothing is recorded)."""
     from agent.briefing.runner import brief
+    from schedules.refresh import refresh_location
     from store.scope import resolve_scope
 
     schedule = schedule_of(engine, scope, settings.default_timezone)
@@ -71,6 +73,10 @@ def run_scheduled_briefing(engine: Engine, settings: Settings, scope: str, *, no
         organization_id = int(ident) if kind == "org" else None
         # Yesterday, or the last day with data when the store has nothing newer: that (scope,
         # day) briefing exists already, so nothing is delivered twice.
+        scope_locations = resolve_scope(engine, org=organization_id, location=location_id)
+        # Fresh data first: exports dropped since the last run (each content once).
+        for lid in scope_locations.allowed_location_ids:
+            refresh_location(engine, settings, lid, now=now)
         resolved = resolve_scope(engine, org=organization_id, location=location_id)
         for_date = min(day, resolved.last_data_day)
         brief(
