@@ -22,6 +22,7 @@ def worker(sync_every: float = SYNC_EVERY) -> None:
     import logging
     import signal
     import threading
+    from datetime import timedelta
 
     from schedules.leader import WorkerAlreadyRunningError
     from schedules.worker import run_worker
@@ -48,6 +49,7 @@ def worker(sync_every: float = SYNC_EVERY) -> None:
         run_worker(
             engine,
             default_timezone=current.default_timezone,
+            grace=timedelta(hours=current.briefing_grace_hours),
             stop=stop,
             sync_every=sync_every,
             on_state=on_state,

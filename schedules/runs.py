@@ -111,3 +111,18 @@ def recent_runs(engine: Engine, limit: int = 20, kind: str | None = None) -> lis
         )
         for r in rows
     ]
+
+
+def has_finished(engine: Engine, kind: str, key: str) -> bool:
+    """True when a run of `kind` for `key` ended (`ok` or `skipped_late`); a `running` one left
+    by a worker that died, or a `failed` one, does not count."""
+    runs = table_of(JobRun)
+    with engine.connect() as conn:
+        found = conn.execute(
+            select(runs.c.id).where(
+                runs.c.kind == kind,
+                runs.c.key == key,
+                runs.c.status.in_(["ok", "skipped_late"]),
+            )
+        ).first()
+    return found is not None

@@ -10,6 +10,7 @@ periodic jobs. Job ids are stable, so syncing again replaces jobs instead of add
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine
@@ -91,3 +92,30 @@ def sync_jobs(
             scheduler.remove_job(job.id)
             removed.append(job.id)
     return SyncResult(tuple(kept), tuple(removed))
+
+
+def catch_up(
+    scheduler: Any,
+    engine: Engine,
+    *,
+    default_timezone: str,
+    grace: timedelta,
+    now: datetime,
+) -> list[str]:
+    """Briefing jobs to run now: their latest due run is within `grace` and has no finished
+    `JobRun` (the previous leader died after taking the run from the store and before finishing
+    it, or the subscription was added after its hour today). Each is set to fire at once; the
+    database keeps a second run from delivering twice. Returns their job ids."""
+    from schedules.runs import has_finished
+    from schedules.timing import briefing_day, is_too_late, latest_due
+
+    due_now: list[str] = []
+    for schedule in scope_schedules(engine, default_timezone):
+        due = latest_due(schedule.hour, schedule.zone, now)
+        key = f"{schedule.scope}:{briefing_day(due).isoformat()}"
+        job = scheduler.get_job(briefing_job_id(schedule.scope))
+        if job is None or is_too_late(due, now, grace) or has_finished(engine, "briefing", key):
+            continue
+        job.modify(next_run_time=now)
+        due_now.append(job.id)
+    return due_now
