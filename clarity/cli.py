@@ -18,10 +18,12 @@ from clarity import (
     cli_demo,
     cli_detectors,
     cli_ingest,
+    cli_jobs,
     cli_kpis,
     cli_outreach,
     cli_serve,
     cli_users,
+    cli_worker,
 )
 
 app = typer.Typer(
@@ -39,6 +41,8 @@ app.command("brief")(cli_brief.brief)
 cli_serve.register(app)
 cli_users.register(app)
 app.add_typer(cli_outreach.app, name="outreach")
+cli_worker.register(app)
+cli_jobs.register(app)
 
 _errors = Console(stderr=True)
 

@@ -84,6 +84,9 @@ class Settings(BaseSettings):
     # Time
     default_timezone: str = "America/New_York"
     briefing_hour_local: int = Field(default=7, ge=0, le=23)
+    briefing_grace_hours: float = Field(
+        default=4, ge=0, description="A scheduled briefing this late still runs; older: skipped."
+    )
 
     # Targets the findings measure gaps against (fractions; defaults: the seed's ranges, see
     # tools/targets.py). Findings name the target they used.

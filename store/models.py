@@ -538,3 +538,22 @@ IMPORTED_TABLES: tuple[type[SQLModel], ...] = (
     MarketingSpend,
     Lead,
 )
+
+
+# --------------------------------------------------------------------------- schedules
+
+
+class JobRun(SQLModel, table=True):
+    """One run of a scheduled job (schedules/): `kind` (briefing, outreach-send, ...), `key`
+    (what it ran for, e.g. `location:3:2027-03-14`), when it was due and ran, and how it ended:
+    `running`, `ok`, `failed` (with the first line of the error) or `skipped_late` (due longer
+    ago than the grace period, so not run)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str
+    key: str
+    scheduled_for: datetime | None = None
+    started_at: datetime = Field(index=True)
+    finished_at: datetime | None = None
+    status: str = "running"
+    error: str | None = None

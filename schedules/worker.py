@@ -1,0 +1,89 @@
+"""The worker loop: lead (or wait as a follower), run the scheduler while leading, re-sync the
+jobs from the subscriptions every `sync_every` seconds, and stop cleanly when asked.
+
+Stopping (`stop` set, e.g. by SIGTERM) shuts the scheduler down waiting for the jobs in hand
+to finish, then releases leadership, so a follower takes over with nothing half done. A new
+leader first catches up: today's briefings within the grace period that no run finished (the
+previous leader died mid-run) fire at once (`schedules.sync.catch_up`).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import Engine
+
+from schedules.leader import Leadership, leadership_for
+from schedules.scheduler import make_scheduler
+from schedules.sync import catch_up, sync_jobs
+
+log = logging.getLogger(__name__)
+
+
+def run_worker(
+    engine: Engine,
+    *,
+    default_timezone: str,
+    stop: threading.Event,
+    poll_seconds: float = 1.0,
+    sync_every: float = 60.0,
+    leadership: Leadership | None = None,
+    grace: timedelta = timedelta(hours=4),
+    on_state: Callable[[str], None] | None = None,
+) -> None:
+    """Run until `stop` is set. `on_state` hears `follower`, `leader` and `stopped`.
+    A SQLite database already worked by another process raises `WorkerAlreadyRunningError`."""
+    lead = leadership or leadership_for(engine)
+    say = on_state or (lambda state: None)
+    try:
+        while not stop.is_set():
+            if not lead.try_acquire():
+                say("follower")
+                stop.wait(poll_seconds)
+                continue
+            say("leader")
+            _lead(engine, lead, default_timezone, grace, stop, poll_seconds, sync_every)
+    finally:
+        lead.release()
+        say("stopped")
+
+
+def _lead(
+    engine: Engine,
+    lead: Leadership,
+    default_timezone: str,
+    grace: timedelta,
+    stop: threading.Event,
+    poll_seconds: float,
+    sync_every: float,
+) -> None:
+    scheduler = make_scheduler(engine)
+    # Paused first: the sync then sees the stored jobs (with runs missed while no worker ran)
+    # before anything fires.
+    scheduler.start(paused=True)
+    try:
+        sync_jobs(scheduler, engine, default_timezone=default_timezone)
+        caught = catch_up(
+            scheduler,
+            engine,
+            default_timezone=default_timezone,
+            grace=grace,
+            now=datetime.now(UTC),
+        )
+        if caught:
+            log.info("catching up: %s", ", ".join(caught))
+        scheduler.resume()
+        synced = time.monotonic()
+        while not stop.wait(poll_seconds):
+            if not lead.alive():
+                log.warning("lost the scheduler lock; stopping the scheduler")
+                return
+            if time.monotonic() - synced >= sync_every:
+                sync_jobs(scheduler, engine, default_timezone=default_timezone)
+                synced = time.monotonic()
+    finally:
+        scheduler.shutdown(wait=True)
