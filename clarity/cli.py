@@ -17,6 +17,7 @@ from clarity import (
     cli_db,
     cli_demo,
     cli_detectors,
+    cli_eval,
     cli_ingest,
     cli_kpis,
     cli_outreach,
@@ -39,6 +40,7 @@ app.command("brief")(cli_brief.brief)
 cli_serve.register(app)
 cli_users.register(app)
 app.add_typer(cli_outreach.app, name="outreach")
+app.add_typer(cli_eval.app, name="eval")
 
 _errors = Console(stderr=True)
 
