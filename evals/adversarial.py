@@ -227,8 +227,9 @@ def _outreach(
 
 def outreach_cases() -> list[dict[str, Any]]:
     """Outreach situations → expectations. `channel` is the channel eligibility must choose
-    (None: refused, with `refusals` per channel); `violations` are the policy rule ids the
-    filled message must trip (normally none)."""
+    (None: refused, with `refusals` per channel); `violations` are the policy rule ids a
+    hostile value may make the filled message trip (the policy then blocks it); any other
+    violation fails the case."""
     cases: list[dict[str, Any]] = []
     for purpose in FACTS:
         for channel in ("sms", "email"):

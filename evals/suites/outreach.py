@@ -1,10 +1,10 @@
 """Outreach suite: a patient situation (facts, consent, history, channels, purpose) → the
 eligibility decision and, when eligible, a draft filled with the case's values. Checks: the
-channel or refusals expected; the policy violations expected (normally none: segments, opt-out
-text, no treatment/health terms, links, placeholders); every number in the draft a fact; no PHI
-canary in the prompt or the draft template (the patient's own name belongs only in the filled
-message). `template` runs the template writer; a chat model runs `write_llm`, whose fallback to
-the template counts as a failure of the model."""
+channel or refusals expected; no policy violation (segments, opt-out text, no treatment/health
+terms, links, placeholders) but the ones the case allows for a hostile value; every number in
+the draft a fact; no PHI canary in the prompt or the draft template (the patient's own name
+belongs only in the filled message). `template` runs the template writer; a chat model runs
+`write_llm`, whose fallback to the template counts as a failure of the model."""
 
 from __future__ import annotations
 
@@ -113,11 +113,11 @@ def run_case(case: dict[str, Any], ctx: SuiteContext) -> CaseResult:
     found = checkers.sms_compliance(
         body, channel=channel, purpose=data["purpose"], config=config, subject=subject
     )
-    got_rules = sorted({problem.split(":", 1)[0] for problem in found})
-    wanted_rules = sorted(expect.get("violations", []))
-    result.checks["policy"] = (
-        [] if got_rules == wanted_rules else [f"violations {found}; expected {wanted_rules}"]
-    )
+    # `violations` lists the rules a hostile value may trip (the policy then blocks the send,
+    # which is the right outcome); whether it does depends on the writer's wording
+    allowed = set(expect.get("violations", []))
+    result.checks["policy"] = [p for p in found if p.split(":", 1)[0] not in allowed]
+    result.output["violations"] = found
     result.checks["grounded"] = writers.verify_template(
         f"{draft.subject or ''}\n{draft.template}", candidate
     )

@@ -55,3 +55,20 @@ class PromptFollower:
         headline = written[0]["text"] if written else "Nothing urgent today."
         answer = {"headline": headline, "points": written, "call_list_intro": intro}
         return Answer(json.dumps(answer))
+
+
+class OutreachWriter:
+    """A fake that answers the outreach writer prompt with a fixed compliant draft (SMS) or
+    subject + body (e-mail), using only placeholders."""
+
+    model_name = "fake-outreach"
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def invoke(self, prompt: str) -> Answer:
+        self.calls += 1
+        body = "Hi {first_name}, {practice_name} here. We'd love to see you: {booking_link}"
+        if "one short email message" in prompt:
+            body = "A note from {practice_name}\n" + body
+        return Answer(json.dumps({"text": body}))
