@@ -1,4 +1,4 @@
-"""`clarity eval run|gate`: prompt evals (suites in `evals.suites`, runs under `var/evals/`).
+"""`clarity eval run|gate|report`: prompt evals (suites in `evals.suites`, runs under `var/evals/`).
 
 `run` evaluates one suite with one model (`template`, the no-LLM writers, by default; any other
 name is a chat model from the settings' endpoint, with responses recorded under
@@ -128,3 +128,28 @@ def gate_command(
     for reason in result.reasons:
         _out.print(f"  - {reason}", highlight=False, markup=False)
     raise typer.Exit(result.code)
+
+
+@app.command("report")
+def report(
+    run_id: str = typer.Argument(..., help="The run id (or its JSON file)."),
+    baseline: str | None = typer.Option(None, "--baseline", help="Compare with this run."),
+    html: Path | None = typer.Option(None, "--html", help="Write the HTML report here."),
+    junit: Path | None = typer.Option(None, "--junit", help="Write JUnit XML here."),
+    runs_dir: Path = typer.Option(Path("var/evals"), "--runs-dir"),
+) -> None:
+    """Write the HTML report and/or JUnit XML of a stored run."""
+    from evals.report import html_report, junit_xml
+    from evals.runner import load_run
+
+    try:
+        run = load_run(run_id, runs_dir)
+        base = load_run(baseline, runs_dir) if baseline else None
+    except (OSError, ValueError) as exc:
+        fail(str(exc))
+    if html is None and junit is None:
+        fail("give --html PATH and/or --junit PATH")
+    if html is not None:
+        html.write_text(html_report(run, base), encoding="utf-8")
+    if junit is not None:
+        junit.write_text(junit_xml(run), encoding="utf-8")
