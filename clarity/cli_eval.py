@@ -1,4 +1,5 @@
-"""`clarity eval run|gate|report`: prompt evals (suites in `evals.suites`, runs under `var/evals/`).
+"""`clarity eval run|gate|report|matrix`: prompt evals (suites in `evals.suites`; runs are
+JSON files under `var/evals/`).
 
 `run` evaluates one suite with one model (`template`, the no-LLM writers, by default; any other
 name is a chat model from the settings' endpoint, with responses recorded under
@@ -153,3 +154,55 @@ def report(
         html.write_text(html_report(run, base), encoding="utf-8")
     if junit is not None:
         junit.write_text(junit_xml(run), encoding="utf-8")
+
+
+@app.command("matrix")
+def matrix(
+    suite: str = typer.Option(..., "--suite", help="briefing or outreach."),
+    models: str = typer.Option("template", "--models", help="Comma-separated model names."),
+    prompt_versions: str = typer.Option("v1", "--prompt-versions", help="Comma-separated."),
+    replay: bool = typer.Option(False, "--replay", help="Only recorded responses; never call."),
+    runs_dir: Path = typer.Option(Path("var/evals"), "--runs-dir"),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Run a suite for every model × prompt version (`template` ignores the prompt version)."""
+    from evals.runner import DatasetError, RunOptions, run_suite
+    from evals.suites import UnknownSuiteError
+    from prompts.loader import PromptError
+
+    cells = []
+    for model in [m.strip() for m in models.split(",") if m.strip()]:
+        versions = ["v1"] if model == "template" else prompt_versions.split(",")
+        for version in [v.strip() for v in versions if v.strip()]:
+            live = None if model == "template" or replay else _live_model(model, 0.0)
+            options = RunOptions(
+                suite=suite, model=model, prompt_version=version, replay=replay, runs_dir=runs_dir
+            )
+            try:
+                record = run_suite(options, live)
+            except (UnknownSuiteError, DatasetError, PromptError, ValueError) as exc:
+                fail(str(exc))
+            cells.append(
+                {
+                    k: record[k]
+                    for k in (
+                        "run_id",
+                        "model",
+                        "prompt_version",
+                        "cases",
+                        "passed",
+                        "errors",
+                        "pass_rate",
+                    )
+                }
+            )
+    if as_json:
+        typer.echo(json.dumps(cells))
+        return
+    for cell in cells:
+        _out.print(
+            f"{cell['model']:<24} {cell['prompt_version']:<4} "
+            f"{cell['passed']:>3}/{cell['cases']:<3} {cell['pass_rate']:>6.1%}  "
+            f"errors {cell['errors']:<3} {cell['run_id']}",
+            highlight=False,
+        )

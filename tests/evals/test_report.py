@@ -40,3 +40,21 @@ def test_html_escapes_problem_text() -> None:
     }  # fmt: skip
     page = html_report(run)
     assert "<script>" not in page and "&lt;script&gt;x" in page and "c&lt;1&gt;" in page
+
+
+def test_matrix_runs_every_model_and_version(tmp_path: Path) -> None:
+    import json
+
+    result = CliRunner().invoke(
+        app,
+        ["eval", "matrix", "--suite", "briefing", "--models", "template,fake-follower",
+         "--prompt-versions", "v1", "--replay", "--json", "--runs-dir", str(tmp_path)],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    cells = json.loads(result.output)
+    # template (1 cell, version ignored) + fake-follower replayed from committed recordings
+    assert [(c["model"], c["prompt_version"]) for c in cells] == [
+        ("template", "v1"),
+        ("fake-follower", "v1"),
+    ]
+    assert all(c["errors"] == 0 and c["pass_rate"] >= 0.95 for c in cells)
