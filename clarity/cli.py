@@ -17,6 +17,7 @@ from clarity import (
     cli_db,
     cli_demo,
     cli_detectors,
+    cli_eval,
     cli_ingest,
     cli_jobs,
     cli_kpis,
@@ -43,6 +44,7 @@ cli_users.register(app)
 app.add_typer(cli_outreach.app, name="outreach")
 cli_worker.register(app)
 cli_jobs.register(app)
+app.add_typer(cli_eval.app, name="eval")
 
 _errors = Console(stderr=True)
 

@@ -1,0 +1,74 @@
+"""A fake chat model that follows the briefing writer prompt literally: it writes each point
+from the prompt's POINTS block (title, the dollars shown, the suggested action) and the call
+list from the CALL LIST line. It never sees the outline, only the prompt — so a prompt that
+leaves out the dollars gets points without dollars, as a real model would."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+
+
+@dataclass
+class Answer:
+    content: str
+    usage_metadata: None = None
+
+
+_CALL = re.compile(r"CALL LIST: (\S+) patients \([^)]*\), (\S+) at stake")
+
+
+class PromptFollower:
+    model_name = "fake-follower"
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def invoke(self, prompt: str) -> Answer:
+        self.calls += 1
+        points: list[dict[str, object]] = []
+        current: dict[str, str] = {}
+        for line in prompt.splitlines():
+            if line.startswith("- key: "):
+                current = {"key": line[7:].strip()}
+                points.append(current)  # type: ignore[arg-type]
+            elif line.startswith("  about: "):
+                current["about"] = line[9:].strip()
+            elif line.startswith("  dollars: "):
+                current["shown"] = line.rsplit("(", 1)[-1].rstrip(")")
+            elif line.startswith("  suggested action: "):
+                current["action"] = line[20:].strip()
+        written = []
+        for point in points:
+            about, shown = str(point["about"]), point.get("shown")
+            text = f"{about} puts {shown} at stake." if shown else f"{about} needs attention."
+            written.append(
+                {"key": point["key"], "title": about, "text": text, "action": point["action"]}
+            )
+        call = _CALL.search(prompt)
+        intro = (
+            f"Call these {call.group(1)} patients: {call.group(2)} at stake."
+            if call
+            else "No patient is overdue enough to call today."
+        )
+        headline = written[0]["text"] if written else "Nothing urgent today."
+        answer = {"headline": headline, "points": written, "call_list_intro": intro}
+        return Answer(json.dumps(answer))
+
+
+class OutreachWriter:
+    """A fake that answers the outreach writer prompt with a fixed compliant draft (SMS) or
+    subject + body (e-mail), using only placeholders."""
+
+    model_name = "fake-outreach"
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def invoke(self, prompt: str) -> Answer:
+        self.calls += 1
+        body = "Hi {first_name}, {practice_name} here. We'd love to see you: {booking_link}"
+        if "one short email message" in prompt:
+            body = "A note from {practice_name}\n" + body
+        return Answer(json.dumps({"text": body}))

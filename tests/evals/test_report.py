@@ -1,0 +1,60 @@
+"""JUnit XML and HTML reports of a stored run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from xml.etree import ElementTree as ET
+
+from typer.testing import CliRunner
+
+from clarity.cli import app
+from evals.report import html_report
+from evals.runner import RunOptions, run_suite
+
+
+def test_junit_and_html_of_a_briefing_run(tmp_path: Path) -> None:
+    run = run_suite(RunOptions("briefing", runs_dir=tmp_path))
+    xml, html = tmp_path / "r.xml", tmp_path / "r.html"
+    result = CliRunner().invoke(
+        app,
+        ["eval", "report", run["run_id"], "--baseline", run["run_id"], "--junit", str(xml),
+         "--html", str(html), "--runs-dir", str(tmp_path)],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    suite = ET.fromstring(xml.read_text())
+    failed = run["cases"] - run["passed"]
+    assert suite.get("tests") == "30" and suite.get("failures") == str(failed)
+    assert len(suite.findall("testcase")) == 30
+    assert len(suite.findall("testcase/failure")) == failed
+    page = html.read_text()
+    assert page.startswith("<!doctype html>") and run["run_id"] in page
+    assert "adv-no-data" in page  # the one failing case of the template model
+
+
+def test_html_escapes_problem_text() -> None:
+    case = {"id": "c<1>", "passed": False, "error": None, "checks": {"verify": ["<script>x"]}}
+    run = {
+        "run_id": "r", "suite": "briefing", "model": "m", "cases": 1, "passed": 0, "errors": 0,
+        "pass_rate": 0.0, "prompt_version": "v1", "prompt_hash": "p", "dataset_hash": "d",
+        "results": [case],
+    }  # fmt: skip
+    page = html_report(run)
+    assert "<script>" not in page and "&lt;script&gt;x" in page and "c&lt;1&gt;" in page
+
+
+def test_matrix_runs_every_model_and_version(tmp_path: Path) -> None:
+    import json
+
+    result = CliRunner().invoke(
+        app,
+        ["eval", "matrix", "--suite", "briefing", "--models", "template,fake-follower",
+         "--prompt-versions", "v1", "--replay", "--json", "--runs-dir", str(tmp_path)],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    cells = json.loads(result.output)
+    # template (1 cell, version ignored) + fake-follower replayed from committed recordings
+    assert [(c["model"], c["prompt_version"]) for c in cells] == [
+        ("template", "v1"),
+        ("fake-follower", "v1"),
+    ]
+    assert all(c["errors"] == 0 and c["pass_rate"] >= 0.95 for c in cells)
