@@ -28,7 +28,7 @@ from sqlalchemy import Engine, select
 
 from store import tables as t
 from store.scope import ScopeError, resolve_scope
-from tools.facts import Fact
+from tools.facts import Fact, Unit
 from tools.findings import compute_findings
 from tools.kpi_base import last_complete_month
 from tools.kpis import (
@@ -122,6 +122,12 @@ def _period(access: _Access, text: str | None) -> Period:
 
 def _fact_view(fact: Fact) -> dict[str, Any]:
     return {"fact_id": fact.id, "value": fact.value, "display": fact.display(), "unit": fact.unit}
+
+
+def _made(fact_id: str, label: str, value: float | int, unit: Unit = "count") -> dict[str, Any]:
+    """The view of a fact a tool makes itself (a count or total over rows)."""
+    fact = Fact(id=fact_id, label=label, value=value, unit=unit, scope="tool", source="chat")
+    return _fact_view(fact) | {"label": label}
 
 
 def facts_in(result: Any) -> list[Fact]:
@@ -555,18 +561,15 @@ def make_tools(engine: Engine) -> list[StructuredTool]:
         total = round(sum(float(p.dollars_at_stake) for p in patients), 2)
         return {
             "as_of": access.last_day.isoformat(),
-            "count": {
-                "fact_id": f"at_risk.count.{access.last_day.isoformat()}",
-                "value": len(patients),
-                "unit": "count",
-                "label": "Patients at risk",
-            },
-            "total": {
-                "fact_id": f"at_risk.total.{access.last_day.isoformat()}",
-                "value": total,
-                "unit": "USD",
-                "label": "Dollars at stake, all at-risk patients",
-            },
+            "count": _made(
+                f"at_risk.count.{access.last_day.isoformat()}", "Patients at risk", len(patients)
+            ),
+            "total": _made(
+                f"at_risk.total.{access.last_day.isoformat()}",
+                "Dollars at stake, all at-risk patients",
+                total,
+                "USD",
+            ),
             "patients": [
                 {
                     "patient": p.pseudonym,
@@ -601,22 +604,19 @@ def make_tools(engine: Engine) -> list[StructuredTool]:
         return {
             "as_of": day,
             "lapsed_only": lapsed_only,
-            "count": {
-                "fact_id": f"vips.count.{day}",
-                "value": len(rows),
-                "unit": "count",
-                "label": "Lapsed VIPs" if lapsed_only else "VIPs",
-            },
+            "count": _made(
+                f"vips.count.{day}", "lapsed VIPs" if lapsed_only else "VIPs", len(rows)
+            ),
             "patients": [
                 {
                     "patient": v.patient,
                     "last_visit": v.last_visit.isoformat() if v.last_visit else None,
-                    "revenue_12m": {
-                        "fact_id": f"vips.{v.patient}.revenue_12m.{day}",
-                        "value": v.revenue_12m,
-                        "unit": "USD",
-                        "label": f"Net spend in the last 12 months, {v.patient}",
-                    },
+                    "revenue_12m": _made(
+                        f"vips.{v.patient}.revenue_12m.{day}",
+                        f"Net spend in the last 12 months, {v.patient}",
+                        v.revenue_12m,
+                        "USD",
+                    ),
                     "days_since_visit": getattr(v, "days_since_visit", None),
                 }
                 for v in rows[:limit]
