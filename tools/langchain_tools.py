@@ -121,7 +121,13 @@ def _period(access: _Access, text: str | None) -> Period:
 
 
 def _fact_view(fact: Fact) -> dict[str, Any]:
-    return {"fact_id": fact.id, "value": fact.value, "display": fact.display(), "unit": fact.unit}
+    return {
+        "fact_id": fact.id,
+        "value": fact.value,
+        "display": fact.display(),
+        "unit": fact.unit,
+        "scope": fact.scope,
+    }
 
 
 def _made(fact_id: str, label: str, value: float | int, unit: Unit = "count") -> dict[str, Any]:

@@ -85,7 +85,8 @@ TEMPLATES: dict[str, str] = {
         "{% for f in p.figures %}{{ f.label.split(',')[0] }} {{ f.display }} [{{ f.fact_id }}]"
         "{% if not loop.last %}; {% endif %}{% endfor %}"
         "{% if not p.compensation_known %} (no payroll on file){% endif %}\n"
-        "{% else %}No providers in this scope.\n{% endfor %}"
+        "{% else %}{% if focus %}{{ focus }} has{% else %}There is{% endif %} no production "
+        "or payroll in this period.\n{% endfor %}"
     ),
     "at_risk": (
         "{{ result.count.value }} patients are at risk [{{ result.count.fact_id }}], "
@@ -172,7 +173,12 @@ METRIC_LABELS = {
 }
 
 
-def render_answer(intent: str, result: dict[str, Any], provider_id: int | None = None) -> str:
+def render_answer(
+    intent: str,
+    result: dict[str, Any],
+    provider_id: int | None = None,
+    focus: str | None = None,
+) -> str:
     """The template answer of an intent for a tool result."""
     name = TEMPLATE_OF_INTENT.get(intent, intent)
     values: dict[str, Any] = {"result": result}
@@ -188,6 +194,7 @@ def render_answer(intent: str, result: dict[str, Any], provider_id: int | None =
             "highest": by_subject.get(result["highest"]),
         }
     if name == "pnl":
+        values["focus"] = focus
         values["providers"] = [
             p for p in result["providers"] if provider_id is None or p["provider_id"] == provider_id
         ]
@@ -245,7 +252,12 @@ class ChatService:
         calls = [{"name": route.tool, "args": route.args}]
         if not isinstance(result, dict):
             return ChatAnswer("error", f"I couldn't answer that: {result}", tools=calls)
-        text = render_answer(route.intent, result, route.entities.get("provider_id"))
+        text = render_answer(
+            route.intent,
+            result,
+            route.entities.get("provider_id"),
+            route.entities.get("provider"),
+        )
         return ChatAnswer(
             "answer",
             self.with_contacts(text),

@@ -57,7 +57,7 @@ METRIC_RULES: tuple[tuple[str, str], ...] = (
 COMPARE = re.compile(
     r"\bwhich (?:location|clinic|site|spa|provider|injector|nurse|staff)|\b(?:lowest|highest|"
     r"worst|best|top|bottom|rank|ranking|compare|comparison|versus|vs\.?|across|each|every|"
-    r"per provider|by provider|by location|per location|leaderboard)\b",
+    r"per provider(?! hour)|by provider|by location|per location|leaderboard)\b",
     re.IGNORECASE,
 )
 PROVIDER_WORDS = re.compile(
@@ -254,28 +254,33 @@ INTENT_RULES: tuple[tuple[str, str], ...] = (
         "decline",
     ),
     (
-        r"\b(?:send|text|email|e-mail|message) (?:a |an )?(?:text|sms|email|message)?\s*(?:to )?(?:all|every|each)\b",
+        r"\b(?:send|text|email|e-mail|message)\b.*\b(?:to )?(?:all|every|each)\b.*\bpatients?\b",
         "decline",
     ),
     (
-        r"\b(?:why|what caused|what happened|explain)\b.*\b(?:drop|dip|fall|fell|down|decline|spike|jump|up|low|high|worse)",
+        r"\b(?:why|what caused|what happened|explain)\b.*"
+        r"\b(?:drop|dip|fall|fell|down|declin|spik|jump|up|low|high|worse)",
         "anomalies",
     ),
-    (r"\banomal|\bunusual\b|\bweird\b|\bspike\b", "anomalies"),
+    (r"\banomal|\bunusual\b|\bweird\b|\bspik", "anomalies"),
+    (r"\bvip concentration\b|\bshare of revenue from vips\b", "metric"),
     (r"\bp&l\b|\bp ?and ?l\b|\bprofit|\bafter comp|\bmargin", "pnl"),
     (
-        r"\bforecast|\bproject(?:ed|ion)|\bexpect|\bon track\b|\bnext (?:\d+ )?(?:days|month|quarter)",
+        r"\bforecast|\bproject(?:ed|ion)|\bexpect|\bon track\b"
+        r"|\bnext (?:\d+ )?(?:days|month|quarter)",
         "forecast",
     ),
     (
-        r"\bvips?\b.*\b(?:haven't|have not|not been|quiet|lapsed|lapsing|stopped|missing|gone)|\b(?:lapsed|lapsing) vips?",
+        r"\bvips?\b.*\b(?:haven't|have not|not been|quiet|lapsed|lapsing|stopped|missing|gone)"
+        r"|\b(?:lapsed|lapsing) vips?",
         "lapsed_vips",
     ),
-    (r"\bvips?\b|\bbest patients\b|\btop (?:\d+ )?(?:spenders|patients|clients)", "vips"),
     (
-        r"\bat[- ]risk\b|\boverdue\b|\bcall (?:list|back)\b|\blapsing\b|\bchurn(?:ing)? patients",
+        r"\bat[- ]risk\b|\boverdue\b|\bcall (?:list|back)\b|\blapsing\b|\blosing\b"
+        r"|\bchurn(?:ing)? patients",
         "at_risk",
     ),
+    (r"\bvips?\b|\bbest patients\b|\btop (?:\d+ )?(?:spenders|patients|clients)", "vips"),
     (r"\bsame[- ]store\b|\byear over year\b|\byoy\b", "portfolio"),
     (r"\bchannel|\bfunnel\b|\bgoogle ads\b|\bmeta\b|\bleads?\b", "acquisition"),
     (
@@ -283,7 +288,8 @@ INTENT_RULES: tuple[tuple[str, str], ...] = (
         "findings",
     ),
     (
-        r"\bkpis?\b|\bheadline\b|\bhow (?:are|did|is) (?:we|the clinic|the practice|things|it)\b.*\b(?:doing|going|perform)",
+        r"\bkpis?\b|\bheadline\b|\bhow (?:are|did|is) (?:we|the clinic|the practice|things|it)\b"
+        r".*\b(?:doing|going|perform)",
         "overview",
     ),
 )
@@ -454,7 +460,7 @@ class Router:
         similarity = 0.0
         if intent_name is None:
             guess, similarity = similar_intent(text)
-            if metric is not None and guess not in ("compare", "pnl", "decline"):
+            if metric is not None and guess not in ("compare", "pnl"):
                 intent_name = "metric"
             elif similarity >= MIN_SIMILARITY:
                 intent_name = guess
