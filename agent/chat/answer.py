@@ -241,6 +241,13 @@ class ChatService:
         return result  # type: ignore[no-any-return]
 
     def answer(self, question: str) -> ChatAnswer:
+        """The router's answer, with contact data for roles that may see it."""
+        answer = self.answer_pseudonymous(question)
+        answer.text = self.with_contacts(answer.text)
+        return answer
+
+    def answer_pseudonymous(self, question: str) -> ChatAnswer:
+        """The router's answer with patients as pseudonyms (what the agent's state keeps)."""
         route = self.route(question)
         log.info("chat question routed: intent=%s status=%s", route.intent, route.status)
         if route.status == "unknown":
@@ -260,7 +267,7 @@ class ChatService:
         )
         return ChatAnswer(
             "answer",
-            self.with_contacts(text),
+            text,
             facts=facts_in(result),
             tools=calls,
             intent=route.intent,
