@@ -13,6 +13,7 @@ import typer
 from rich.console import Console
 
 from clarity import (
+    cli_ask,
     cli_brief,
     cli_db,
     cli_demo,
@@ -39,6 +40,7 @@ app.command("brief")(cli_brief.brief)
 cli_serve.register(app)
 cli_users.register(app)
 app.add_typer(cli_outreach.app, name="outreach")
+cli_ask.register(app)
 
 _errors = Console(stderr=True)
 
