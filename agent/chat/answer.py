@@ -238,7 +238,7 @@ class ChatService:
             isinstance(result, dict),
             1000 * (time.perf_counter() - started),
         )
-        return result  # type: ignore[no-any-return]
+        return result
 
     def answer(self, question: str) -> ChatAnswer:
         """The router's answer, with contact data for roles that may see it."""

@@ -27,7 +27,7 @@ import json
 import logging
 import operator
 import time
-from typing import Annotated, Any, Literal, TypedDict
+from typing import Annotated, Any, TypedDict
 
 from langchain_core.messages import (
     AIMessage,
@@ -186,7 +186,7 @@ def verify_node(state: ChatState, runtime: Runtime[Context]) -> dict[str, Any]:
     return {"attempts": attempts, "status": "verification_failed", "verification": record}
 
 
-def after_verify(state: ChatState) -> Literal["agent", "fallback", "__end__"]:
+def after_verify(state: ChatState) -> str:
     status = state.get("status")
     if status == "retry":
         return "agent"

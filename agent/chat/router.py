@@ -38,7 +38,8 @@ METRIC_RULES: tuple[tuple[str, str], ...] = (
         "revenue_per_provider_hour",
     ),
     (
-        r"comp(?:ensation)?[- ](?:to[- ])?(?:production|ratio)|comp ratio|payroll ratio|payroll as a share",
+        r"comp(?:ensation)?[- ](?:to[- ])?(?:production|ratio)|comp ratio|payroll ratio"
+        r"|payroll as a share",
         "comp_to_production",
     ),
     (r"vip concentration|share of revenue from (?:vips|top)|top 10% share", "vip_concentration"),
@@ -535,9 +536,7 @@ class Router:
             if intent_name == "compare" or COMPARE.search(text):
                 if PROVIDER_WORDS.search(text) or (provider is None and "who" in text.lower()):
                     args["by"] = "provider"
-                elif LOCATION_WORDS.search(text) or len(locations) > 1:
-                    args["by"] = "location"
-                elif provider is None:
+                elif LOCATION_WORDS.search(text) or len(locations) > 1 or provider is None:
                     args["by"] = "location"
                 intent_name = "compare" if "by" in args else "metric"
             if provider is not None and args.get("by") != "provider":
@@ -548,9 +547,9 @@ class Router:
                 args["category"] = category
             if len(locations) > 1:
                 args["by"] = "location"
-        if intent_name not in ("portfolio",) and chosen_location is not None:
-            if not (intent_name == "compare" and len(locations) > 1):
-                args["location_id"] = chosen_location
+        across = intent_name == "compare" and len(locations) > 1
+        if intent_name != "portfolio" and chosen_location is not None and not across:
+            args["location_id"] = chosen_location
         if provider is not None and intent_name == "pnl" and chosen_location is None:
             args["location_id"] = provider.location_id
         if period is not None and intent.tool in (

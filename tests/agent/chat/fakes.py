@@ -10,14 +10,15 @@ from langchain_core.callbacks import CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
+from pydantic import Field
 
 
 class ScriptedModel(BaseChatModel):
     """Returns `replies` one per call; `bind_tools` keeps the script and notes the tool names."""
 
     replies: list[AIMessage]
-    prompts: list[str] = []
-    bound: list[str] = []
+    prompts: list[str] = Field(default_factory=list)
+    bound: list[str] = Field(default_factory=list)
     position: int = 0
 
     @property

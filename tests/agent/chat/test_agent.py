@@ -6,6 +6,7 @@ from __future__ import annotations
 from langgraph.checkpoint.memory import InMemorySaver
 from sqlalchemy import Engine
 
+from agent.chat.answer import ChatAnswer
 from agent.chat.context import Context
 from agent.chat.graph import ask, build_graph_builder
 from tests.agent.chat.fakes import say, script, tool_call
@@ -18,7 +19,7 @@ REVENUE = "net_revenue.location-1.2026-10"
 
 def run(
     engine: Engine, model: object, question: str, allowed: tuple[int, ...] = (1, 2), **kw: object
-):  # type: ignore[no-untyped-def]
+) -> tuple[ChatAnswer, object, Context]:
     graph = build_graph_builder().compile(checkpointer=InMemorySaver())
     context = Context(engine, 1, allowed, model=model, **kw)  # type: ignore[arg-type]
     return ask(graph, context, question, thread_id="t1"), graph, context
@@ -85,9 +86,7 @@ def test_the_model_cannot_widen_the_scope(chat_engine: Engine) -> None:
         say("The other location made $300."),
         say("The other location made $300."),
     )
-    answer, graph, _ = run(
-        chat_engine, model, "How did revenue do at the other place?", allowed=(1,)
-    )
+    answer, _, _ = run(chat_engine, model, "How did revenue do at the other place?", allowed=(1,))
     tool_message = model.prompts[1]
     assert "location 2 is not one you may see" in tool_message
     assert all(f.scope != "location:2" for f in answer.facts)

@@ -67,10 +67,11 @@ def test_router_accuracy_on_the_question_set(chat_engine: Engine) -> None:
             assert all(f.scope != "location:2" for f in answer.facts)
             assert "location-2" not in answer.text
     rate = 1 - len(misses) / len(cases)
-    print(f"\nchat router accuracy: {len(cases) - len(misses)}/{len(cases)} = {rate:.1%}")
-    print(f"answers with cited figures: {cited_ok}")
+    # The issue asks this test to print the rate (hence the prints).
+    print(f"\nchat router accuracy: {len(cases) - len(misses)}/{len(cases)} = {rate:.1%}")  # noqa: T201
+    print(f"answers with cited figures: {cited_ok}")  # noqa: T201
     for miss in misses:
-        print("  miss:", miss)
+        print("  miss:", miss)  # noqa: T201
     assert rate >= ACCURACY_FLOOR
 
 
