@@ -44,14 +44,18 @@ def run() -> None:
             chat.answer(question)
         answers: list[float] = []
         routes: list[float] = []
+        by_tool: dict[str, list[float]] = {}
         for _ in range(ROUNDS):
             for question in questions:
                 started = perf_counter()
                 chat.route(question)
                 routes.append(1000 * (perf_counter() - started))
                 started = perf_counter()
-                chat.answer(question)
-                answers.append(1000 * (perf_counter() - started))
+                answer = chat.answer(question)
+                elapsed = 1000 * (perf_counter() - started)
+                answers.append(elapsed)
+                tool = answer.tools[0]["name"] if answer.tools else answer.status
+                by_tool.setdefault(tool, []).append(elapsed)
         engine.dispose()
     p95 = _percentile(answers, 0.95)
     print(f"   questions: {len(questions)} × {ROUNDS} rounds (small demo, SQLite, warm)")
@@ -64,4 +68,9 @@ def run() -> None:
         f"p95 {p95:.0f} ms, max {max(answers):.0f} ms — target p95 ≤ {TARGET_P95_MS:.0f} ms: "
         f"{verdict(p95, TARGET_P95_MS)}"
     )
+    for tool, times in sorted(by_tool.items(), key=lambda item: -max(item[1])):
+        print(
+            f"     {tool}: n={len(times)}, p50 {statistics.median(times):.0f} ms, "
+            f"max {max(times):.0f} ms"
+        )
     print(f"   peak RSS: {peak_rss_mb():.0f} MiB")
