@@ -56,6 +56,7 @@ def stream(
     from agent.chat.context import Context
     from agent.chat.graph import ask
     from agent.model import make_chat_model
+    from store.scope import ScopeError
 
     context = Context(
         engine=engine,
@@ -72,7 +73,12 @@ def stream(
             yield _event("chunk", "You don't have access to that location.")
             yield _event("done", "")
             return
-        answer = ask(graph, context, q, thread_id=f"user-{scope.user.id}:{thread}")
+        try:
+            answer = ask(graph, context, q, thread_id=f"user-{scope.user.id}:{thread}")
+        except ScopeError as exc:  # e.g. no data yet at the user's locations
+            yield _event("chunk", str(exc))
+            yield _event("done", "")
+            return
         for line in answer.text.split("\n"):
             yield _event("chunk", line)
         payload = answer.as_json()
