@@ -22,7 +22,14 @@ from fastapi.responses import StreamingResponse
 from api.deps import EngineDep, Scope, SettingsDep, require
 from api.roles import Area
 
-router = APIRouter(prefix="/api/v1/chat", tags=["chat"])
+router = APIRouter(
+    prefix="/api/v1/chat",
+    tags=["chat"],
+    responses={
+        401: {"description": "Not signed in (no session, no valid Bearer token)."},
+        403: {"description": "The user's role may not open this."},
+    },
+)
 
 
 def _graph(request: Request) -> Any:
@@ -42,7 +49,12 @@ def _event(name: str, data: str) -> str:
     return f"event: {name}\n{lines}\n"
 
 
-@router.get("/stream", dependencies=[require(Area.dashboard)])
+@router.get(
+    "/stream",
+    dependencies=[require(Area.dashboard)],
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/event-stream": {}}, "description": "The SSE stream."}},
+)
 def stream(
     request: Request,
     engine: EngineDep,
