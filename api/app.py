@@ -18,7 +18,7 @@ from sqlalchemy import Engine
 from starlette.exceptions import HTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
-from api import csrf
+from api import chat, csrf
 from api.routes import api_v1, auth, health, pages
 from api.security import LoginLimiter, session_secret
 from api.templating import STATIC_DIR, render
@@ -91,6 +91,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
     app.include_router(auth.router)
     app.include_router(pages.router)
     app.include_router(api_v1.router)
+    app.include_router(chat.router)
     if settings.twilio_auth_token is not None:
         from api.webhooks import webhooks_router
 

@@ -13,6 +13,7 @@ import typer
 from rich.console import Console
 
 from clarity import (
+    cli_ask,
     cli_brief,
     cli_db,
     cli_demo,
@@ -45,6 +46,7 @@ app.add_typer(cli_outreach.app, name="outreach")
 cli_worker.register(app)
 cli_jobs.register(app)
 app.add_typer(cli_eval.app, name="eval")
+cli_ask.register(app)
 
 _errors = Console(stderr=True)
 

@@ -274,10 +274,10 @@ def _load(
     for loc, prov, day, kind, net, discount, refund in sales:
         i = (_as_date(day) - start).days
         if kind == "refund":
-            add(prov, loc, "refunds", i, (refund or 0) / 100, 0)
+            add(prov, loc, "refunds", i, float(refund or 0) / 100, 0)
         else:
-            add(prov, loc, "revenue", i, (net or 0) / 100, 0)
-        add(prov, loc, "discounts", i, (discount or 0) / 100, 0)
+            add(prov, loc, "revenue", i, float(net or 0) / 100, 0)
+        add(prov, loc, "discounts", i, float(discount or 0) / 100, 0)
     for loc, day, count in new_patients:
         get("location", loc, "new_patients").num[(_as_date(day) - start).days] += count
 

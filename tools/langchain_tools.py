@@ -17,6 +17,7 @@ import time. Every figure returned carries its fact id so answers can cite it.
 
 from __future__ import annotations
 
+import functools
 from datetime import date
 from typing import Any, Literal
 
@@ -27,7 +28,7 @@ from sqlalchemy import Engine, select
 
 from store import tables as t
 from store.scope import ScopeError, resolve_scope
-from tools.facts import Fact
+from tools.facts import Fact, Unit
 from tools.findings import compute_findings
 from tools.kpi_base import last_complete_month
 from tools.kpis import (
@@ -120,7 +121,49 @@ def _period(access: _Access, text: str | None) -> Period:
 
 
 def _fact_view(fact: Fact) -> dict[str, Any]:
-    return {"fact_id": fact.id, "value": fact.value, "display": fact.display()}
+    return {
+        "fact_id": fact.id,
+        "value": fact.value,
+        "display": fact.display(),
+        "unit": fact.unit,
+        "scope": fact.scope,
+    }
+
+
+def _made(fact_id: str, label: str, value: float | int, unit: Unit = "count") -> dict[str, Any]:
+    """The view of a fact a tool makes itself (a count or total over rows)."""
+    fact = Fact(id=fact_id, label=label, value=value, unit=unit, scope="tool", source="chat")
+    return _fact_view(fact) | {"label": label}
+
+
+def facts_in(result: Any) -> list[Fact]:
+    """Every fact inside a tool result (any dict with `fact_id`, `value` and `unit`), so a
+    writer's numbers can be verified against exactly what the tools returned."""
+    found: dict[str, Fact] = {}
+
+    def walk(node: Any, label: str) -> None:
+        if isinstance(node, dict):
+            here = str(node.get("label") or label)
+            if "fact_id" in node and "unit" in node:
+                found.setdefault(
+                    node["fact_id"],
+                    Fact(
+                        id=node["fact_id"],
+                        label=here,
+                        value=node.get("value"),
+                        unit=node["unit"],
+                        scope=str(node.get("scope") or "tool"),
+                        source="tools.langchain_tools",
+                    ),
+                )
+            for value in node.values():
+                walk(value, here)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item, label)
+
+    walk(result, "")
+    return list(found.values())
 
 
 def _snapshot_view(snapshot: KpiSnapshot) -> dict[str, Any]:
@@ -186,8 +229,151 @@ class RevenueArgs(BaseModel):
     grain: Literal["day", "week", "month"] = Field(default="week", description="Bucket size.")
 
 
+METRICS = (
+    "net_revenue",
+    "rebooking_rate",
+    "retention_12m",
+    "no_show_rate",
+    "late_cancel_rate",
+    "utilization",
+    "revenue_per_provider_hour",
+    "comp_to_production",
+    "vip_concentration",
+    "new_patients",
+    "cac",
+    "membership_mrr",
+    "membership_churn",
+)
+Metric = Literal[
+    "net_revenue",
+    "rebooking_rate",
+    "retention_12m",
+    "no_show_rate",
+    "late_cancel_rate",
+    "utilization",
+    "revenue_per_provider_hour",
+    "comp_to_production",
+    "vip_concentration",
+    "new_patients",
+    "cac",
+    "membership_mrr",
+    "membership_churn",
+]
+
+
+class MetricArgs(BaseModel):
+    metric: Metric = Field(description="Which metric (an allowlisted KPI name).")
+    by: Literal["none", "location", "provider"] = Field(
+        default="none",
+        description="'location' or 'provider' ranks every one the user may see; 'none' gives "
+        "one value for the location (or all visible locations).",
+    )
+    location_id: int | None = Field(default=None, description=LOCATION_HELP)
+    provider_id: int | None = Field(default=None, description="Id of one provider, optional.")
+    category: str | None = Field(
+        default=None,
+        description="Service category filter (rebooking_rate only), e.g. 'filler'.",
+    )
+    period: str = Field(default="last-month", description=PERIOD_HELP)
+
+
+class PatientListArgs(BaseModel):
+    location_id: int | None = Field(default=None, description=LOCATION_HELP)
+    limit: int = Field(default=10, ge=1, le=50, description="How many patients, top first.")
+
+
+class VipArgs(PatientListArgs):
+    lapsed_only: bool = Field(
+        default=False, description="Only VIPs who have gone quiet (no visit, nothing booked)."
+    )
+    quiet_days: int = Field(
+        default=120, ge=30, le=730, description="Days without a visit that count as quiet."
+    )
+
+
+class ForecastArgs(BaseModel):
+    location_id: int | None = Field(default=None, description=LOCATION_HELP)
+
+
 class PortfolioArgs(BaseModel):
     period: str = Field(default="last-month", description=PERIOD_HELP)
+
+
+def _user_errors(function: Any) -> Any:
+    """A tool whose data cannot answer (too few patients to fit a model, a bad scope) returns
+    the one-line reason to the caller as a tool error instead of raising."""
+
+    @functools.wraps(function)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return function(*args, **kwargs)
+        except ToolException:
+            raise
+        except ValueError as exc:  # ScopeError included
+            raise ToolException(str(exc)) from None
+
+    return wrapped
+
+
+# --------------------------------------------------------------------------- metric query
+
+
+def _metric_function(metric: str, category: str | None) -> Any:
+    from tools import kpis
+
+    function = getattr(kpis, metric)
+    if category is None:
+        return function
+
+    def with_category(engine: Engine, scope: Scope, period: Period) -> Any:
+        return function(engine, scope, period, category=category)
+
+    return with_category
+
+
+def _subjects(
+    engine: Engine,
+    access: _Access,
+    by: str,
+    location_id: int | None,
+    provider_id: int | None,
+) -> list[tuple[Scope, str]]:
+    """The scopes a metric query covers, each with its display name; only allowed locations."""
+    org = access.organization_id
+    locations = [location_id] if location_id is not None else access.allowed
+    for lid in locations:
+        access.scopes(lid)  # refuses a location the caller may not see
+    with engine.connect() as conn:
+        names = dict(
+            conn.execute(
+                select(t.location.c.id, t.location.c.name).where(t.location.c.id.in_(locations))
+            ).all()
+        )
+        providers = conn.execute(
+            select(
+                t.provider.c.id,
+                t.provider.c.location_id,
+                t.provider.c.first_name,
+                t.provider.c.last_name,
+            )
+            .where(t.provider.c.location_id.in_(locations))
+            .order_by(t.provider.c.id)
+        ).all()
+    if provider_id is not None:
+        row = next((p for p in providers if p.id == provider_id), None)
+        if row is None:
+            raise ToolException(f"provider {provider_id} is not at a location you may see")
+        return [(Scope(org, row.location_id, row.id), f"{row.first_name} {row.last_name}")]
+    if by == "provider":
+        return [
+            (Scope(org, p.location_id, p.id), f"{p.first_name} {p.last_name}") for p in providers
+        ]
+    if by == "location":
+        return [(Scope(org, lid), str(names[lid])) for lid in locations]
+    return [
+        (scope, str(names.get(scope.location_id, "all locations")))
+        for scope in access.scopes(location_id)
+    ]
 
 
 # --------------------------------------------------------------------------- tools
@@ -323,6 +509,184 @@ def make_tools(engine: Engine) -> list[StructuredTool]:
             )
         return {"period": chosen.label(), "results": results}
 
+    def query_metric(
+        config: RunnableConfig,
+        metric: str,
+        by: str = "none",
+        location_id: int | None = None,
+        provider_id: int | None = None,
+        category: str | None = None,
+        period: str = "last-month",
+    ) -> dict[str, Any]:
+        access = _Access(engine, config)
+        chosen = _period(access, period)
+        if metric not in METRICS:
+            raise ToolException(f"unknown metric {metric!r}; choose one of {', '.join(METRICS)}")
+        if category is not None and metric != "rebooking_rate":
+            raise ToolException("a service category filter applies to rebooking_rate only")
+        function = _metric_function(metric, category)
+        subjects = _subjects(engine, access, by, location_id, provider_id)
+        rows = []
+        for scope, name in subjects:
+            try:
+                value = function(engine, scope, chosen)
+            except ScopeError as exc:
+                raise ToolException(str(exc)) from None
+            rows.append(
+                {"subject": scope.key(), "name": name, "label": value.fact.label}
+                | _fact_view(value.fact)
+            )
+        ranked = [r for r in rows if r["value"] is not None]
+        ranked.sort(key=lambda r: r["value"])
+        return {
+            "metric": metric,
+            "period": chosen.label(),
+            "category": category,
+            "rows": rows,
+            "lowest": ranked[0]["subject"] if ranked else None,
+            "highest": ranked[-1]["subject"] if ranked else None,
+        }
+
+    def get_at_risk(
+        config: RunnableConfig, location_id: int | None = None, limit: int = 10
+    ) -> dict[str, Any]:
+        from tools.at_risk import at_risk_patients
+
+        access = _Access(engine, config)
+        patients = []
+        for scope in access.scopes(location_id):
+            patients.extend(
+                at_risk_patients(
+                    engine,
+                    as_of=access.last_day,
+                    organization_id=access.organization_id,
+                    location_id=scope.location_id,
+                )
+            )
+        patients.sort(key=lambda p: (-p.dollars_at_stake, p.patient_id))
+        total = round(sum(float(p.dollars_at_stake) for p in patients), 2)
+        return {
+            "as_of": access.last_day.isoformat(),
+            "count": _made(
+                f"at_risk.count.{access.last_day.isoformat()}", "Patients at risk", len(patients)
+            ),
+            "total": _made(
+                f"at_risk.total.{access.last_day.isoformat()}",
+                "Dollars at stake, all at-risk patients",
+                total,
+                "USD",
+            ),
+            "patients": [
+                {
+                    "patient": p.pseudonym,
+                    "location_id": p.location_id,
+                    "last_treatment": p.last_treatment_category,
+                    "last_visit": p.last_visit.isoformat(),
+                    "figures": [_fact_view(f) | {"label": f.label} for f in p.facts],
+                }
+                for p in patients[:limit]
+            ],
+        }
+
+    def get_vips(
+        config: RunnableConfig,
+        location_id: int | None = None,
+        limit: int = 10,
+        lapsed_only: bool = False,
+        quiet_days: int = 120,
+    ) -> dict[str, Any]:
+        from tools.vip import lapsing_vips, vip_list
+
+        access = _Access(engine, config)
+        chosen = Period.trailing(1, access.last_day)
+        rows: list[Any] = []
+        for scope in access.scopes(location_id):
+            if lapsed_only:
+                rows.extend(lapsing_vips(engine, scope, chosen, quiet_days=quiet_days))
+            else:
+                rows.extend(vip_list(engine, scope, chosen))
+        rows.sort(key=lambda v: (-v.revenue_12m, v.patient_id))
+        day = access.last_day.isoformat()
+        return {
+            "as_of": day,
+            "lapsed_only": lapsed_only,
+            "count": _made(
+                f"vips.count.{day}", "lapsed VIPs" if lapsed_only else "VIPs", len(rows)
+            ),
+            "patients": [
+                {
+                    "patient": v.patient,
+                    "last_visit": v.last_visit.isoformat() if v.last_visit else None,
+                    "revenue_12m": _made(
+                        f"vips.{v.patient}.revenue_12m.{day}",
+                        f"Net spend in the last 12 months, {v.patient}",
+                        v.revenue_12m,
+                        "USD",
+                    ),
+                    "days_since_visit": getattr(v, "days_since_visit", None),
+                }
+                for v in rows[:limit]
+            ],
+        }
+
+    def get_anomalies(
+        config: RunnableConfig, location_id: int | None = None, limit: int = 10
+    ) -> dict[str, Any]:
+        from tools.anomalies import detect_anomalies
+
+        access = _Access(engine, config)
+        drafts = []
+        for scope in access.scopes(location_id):
+            drafts.extend(
+                detect_anomalies(
+                    engine,
+                    organization_id=access.organization_id,
+                    as_of=access.last_day,
+                    location_id=scope.location_id,
+                )
+            )
+        drafts.sort(key=lambda d: -d.dollars)
+        return {
+            "as_of": access.last_day.isoformat(),
+            "anomalies": [
+                {
+                    "kind": d.kind,
+                    "title": d.title,
+                    "scope": d.scope,
+                    "period": f"{d.period_start}..{d.period_end}",
+                    "formula": d.formula,
+                    "facts": [_fact_view(f) | {"label": f.label} for f in d.facts],
+                }
+                for d in drafts[:limit]
+            ],
+        }
+
+    def get_forecast(config: RunnableConfig, location_id: int | None = None) -> dict[str, Any]:
+        from tools.forecast import revenue_forecast
+
+        access = _Access(engine, config)
+        results = []
+        for scope in access.scopes(location_id):
+            forecast = revenue_forecast(
+                engine,
+                organization_id=access.organization_id,
+                as_of=access.last_day,
+                location_id=scope.location_id,
+            )
+            results.append(
+                {
+                    "scope": scope.key(),
+                    # A location's forecast also carries the organization's total: drop it
+                    # unless the caller may see every location.
+                    "facts": [
+                        _fact_view(f) | {"label": f.label}
+                        for f in forecast.facts
+                        if scope.location_id is None or f".location-{scope.location_id}." in f.id
+                    ],
+                }
+            )
+        return {"as_of": access.last_day.isoformat(), "results": results}
+
     specs: list[tuple[Any, str, type[BaseModel], str]] = [
         (
             get_kpis,
@@ -370,10 +734,46 @@ def make_tools(engine: Engine) -> list[StructuredTool]:
             "Patient acquisition: cost per new patient (CAC) by marketing channel and the "
             "lead → booked → completed → rebooked funnel by channel.",
         ),
+        (
+            query_metric,
+            "query_metric",
+            MetricArgs,
+            "One metric from an allowlist, for one location/provider or ranked across the "
+            "locations or providers the user may see (lowest and highest named), for a period; "
+            "rebooking can be filtered by service category. Use for 'which provider has the "
+            "lowest rebooking on filler' or 'compare no-shows across locations'.",
+        ),
+        (
+            get_at_risk,
+            "get_at_risk",
+            PatientListArgs,
+            "Patients overdue for their usual visit, ranked by dollars at stake (pseudonyms "
+            "P-123 only), with the count and total dollars at stake.",
+        ),
+        (
+            get_vips,
+            "get_vips",
+            VipArgs,
+            "VIP patients (top 10% by net spend over the last 12 months), optionally only those "
+            "who have gone quiet (no visit for quiet_days, nothing booked). Pseudonyms only.",
+        ),
+        (
+            get_anomalies,
+            "get_anomalies",
+            PatientListArgs,
+            "Unusual days or weeks in the last four weeks (revenue drops, no-show spikes, ...) "
+            "with the usual level they depart from. Use for 'why did revenue drop'.",
+        ),
+        (
+            get_forecast,
+            "get_forecast",
+            ForecastArgs,
+            "Net revenue expected over the next 30, 60 and 90 days (booked plus expected).",
+        ),
     ]
     return [
         StructuredTool.from_function(
-            func=function,
+            func=_user_errors(function),
             name=name,
             description=description,
             args_schema=schema,

@@ -101,6 +101,13 @@ CASES = [
     Case("/api/v1/today", ANYONE, fixed("/api/v1/today"), headline, lists=True),
     Case("/api/v1/kpis", DASHBOARD, by_location("/api/v1/kpis"), lambda w, r: "Greenwich", False),
     Case("/api/v1/users", OWNER, fixed("/api/v1/users"), own_email, lists=True),
+    Case(
+        "/api/v1/chat/stream",
+        DASHBOARD,
+        fixed("/api/v1/chat/stream?q=Compare+revenue+across+locations"),
+        lambda w, r: "Greenwich",
+        lists=True,
+    ),
 ]
 
 # Routes anyone may open, so outside the matrix (their own tests cover them).
@@ -192,5 +199,6 @@ def test_authorization_matrix(app: FastAPI, world: World) -> None:
     # List pages (/, users): 2 × (2 + 2 + 3·2) = 20. Item pages (2 briefing links):
     # 2 × (3 + 3 + 3·5) = 42. Dashboard: 2 + 2 + 3·3 = 13. Pages: 75.
     # List JSON (me, briefings, today, users): 4 × (2 + 2·2 + 3·2·2) = 72. Briefing by id:
-    # 3 + 2·3 + 3·2·5 = 39. KPIs: 2 + 2·2 + 3·2·3 = 24. JSON: 135. Total 210.
-    assert cells == 210
+    # 3 + 2·3 + 3·2·5 = 39. KPIs: 2 + 2·2 + 3·2·3 = 24. Chat stream (a list: one URL):
+    # 2 + 2·2 + 3·2·2 = 18. JSON: 153. Total 228.
+    assert cells == 228

@@ -50,6 +50,11 @@ def test_schemas_expose_only_what_the_model_chooses(tools: dict[str, StructuredT
         "get_revenue_series",
         "get_portfolio",
         "get_acquisition",
+        "query_metric",
+        "get_at_risk",
+        "get_vips",
+        "get_anomalies",
+        "get_forecast",
     }
     for tool in tools.values():
         properties = properties_of(tool)
