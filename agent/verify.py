@@ -205,17 +205,22 @@ def _fact_dates(fact: Fact) -> list[date]:
     return days
 
 
+AS_OF_FACT = "as_of"
+"""What a date claim naming the text's own day (its as-of date) is matched to."""
+
+
 def match_claim(claim: Claim, facts: FactSet, as_of: date) -> str | None:
     """The id of a fact that supports `claim`, or None."""
     if claim.kind in ("date", "month"):
-        for fact in facts.values():
-            for day in [*_fact_dates(fact), as_of]:
-                if claim.day is not None and day == claim.day:
-                    return fact.id
-                if claim.month is not None and (day.year, day.month) == claim.month:
-                    return fact.id
-                if claim.day_month is not None and (day.month, day.day) == claim.day_month:
-                    return fact.id
+        # The text's own day (`as_of`) is always a fact, even where the tools found nothing.
+        dated = [(fact.id, day) for fact in facts.values() for day in _fact_dates(fact)]
+        for source, day in [*dated, (AS_OF_FACT, as_of)]:
+            if claim.day is not None and day == claim.day:
+                return source
+            if claim.month is not None and (day.year, day.month) == claim.month:
+                return source
+            if claim.day_month is not None and (day.month, day.day) == claim.day_month:
+                return source
         return None
     assert claim.value is not None
     wanted = abs(claim.value)

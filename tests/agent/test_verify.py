@@ -67,6 +67,13 @@ def test_dates_must_be_a_fact_date_a_period_bound_or_the_briefing_day() -> None:
     assert result.reasons == ["text: 'March 3' matches no fact"]
 
 
+def test_the_briefing_day_is_supported_even_without_facts() -> None:
+    # A day with no data at all still says which day it is about.
+    empty = facts()
+    assert check_text("Nothing urgent on 2026-11-24.", empty, as_of=DAY).passed
+    assert not check_text("Nothing urgent on 2026-11-23.", empty, as_of=DAY).passed
+
+
 def test_a_period_length_is_a_supported_number() -> None:
     known = facts(fact("f", "F", 1, "count"))  # 2026-10-26 .. 2026-11-24 = 30 days
     assert check_text("in the last 30 days", known, as_of=DAY).passed
