@@ -48,6 +48,15 @@ def _sqlite_pragmas(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
     cursor.close()
 
 
+def _numeric_as_float(dbapi_connection: Any, _record: Any) -> None:
+    """PostgreSQL sums BIGINT (cents) to NUMERIC, which psycopg returns as `Decimal`; SQLite
+    returns int. The schema has no NUMERIC column, so NUMERIC results are read as float, as
+    the tools' arithmetic (float and numpy) expects on both backends."""
+    from psycopg.types.numeric import FloatLoader
+
+    dbapi_connection.adapters.register_loader("numeric", FloatLoader)
+
+
 def make_engine(url: str, *, schema: str | None = None, echo: bool = False) -> Engine:
     """Create an engine for SQLite or PostgreSQL.
 
@@ -70,7 +79,9 @@ def make_engine(url: str, *, schema: str | None = None, echo: bool = False) -> E
         connect_args: dict[str, Any] = {}
         if schema:
             connect_args["options"] = f"-csearch_path={schema}"
-        return create_engine(url, echo=echo, pool_pre_ping=True, connect_args=connect_args)
+        engine = create_engine(url, echo=echo, pool_pre_ping=True, connect_args=connect_args)
+        event.listen(engine, "connect", _numeric_as_float)
+        return engine
     raise SettingsError(f"CLARITY_DATABASE_URL: unsupported database backend {backend!r}")
 
 
