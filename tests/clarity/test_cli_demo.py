@@ -62,7 +62,9 @@ def test_demo_drafts_outreach_and_prints_logins(cli: Cli) -> None:
     try:
         m = t.outreach_message
         with engine.connect() as conn:
-            states = dict(conn.execute(select(m.c.state, func.count()).group_by(m.c.state)).all())
+            states: dict[str, int] = dict(
+                conn.execute(select(m.c.state, func.count()).group_by(m.c.state)).all()
+            )
             purposes = {p for (p,) in conn.execute(select(m.c.purpose).distinct())}
         assert states == {"pending_approval": made}
         assert purposes <= {"win_back", "next_due"}
