@@ -19,7 +19,7 @@ from starlette.exceptions import HTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
 from api import chat, csrf
-from api.routes import api_v1, auth, health, pages
+from api.routes import api_v1, auth, health, pages, queue
 from api.security import LoginLimiter, session_secret
 from api.templating import STATIC_DIR, render
 from clarity.settings import Settings
@@ -90,6 +90,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(auth.router)
     app.include_router(pages.router)
+    app.include_router(queue.router)
     app.include_router(api_v1.router)
     app.include_router(chat.router)
     if settings.twilio_auth_token is not None:

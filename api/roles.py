@@ -23,12 +23,17 @@ class Role(StrEnum):
 class Area(StrEnum):
     briefings = "briefings"
     dashboard = "dashboard"
+    queue = "queue"
+    patients = "patients"
     users = "users"
 
 
 ALLOWED: dict[Area, frozenset[Role]] = {
     Area.briefings: frozenset(Role),
     Area.dashboard: frozenset({Role.owner, Role.manager}),
+    Area.queue: frozenset({Role.owner, Role.manager, Role.front_desk}),
+    # The evaluator sees the at-risk list with pseudonyms only (no contact data).
+    Area.patients: frozenset(Role),
     Area.users: frozenset({Role.owner}),
 }
 

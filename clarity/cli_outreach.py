@@ -116,6 +116,26 @@ def _graph(*, send_now: bool = True) -> Iterator[tuple[Any, Any]]:
         yield build_outreach_graph().compile(checkpointer=saver), context
 
 
+def draft_candidates(found: list[Any], *, as_of: str) -> tuple[list[int], int]:
+    """Run the outreach graph for each candidate up to its approval interrupt (`runner.start`);
+    returns the ids of the messages drafted now and how many candidates were not eligible.
+    Candidates drafted before (their thread exists) count as neither. Also `clarity demo`."""
+    from agent.outreach.runner import start
+
+    ids: list[int] = []
+    skipped = 0
+    with _graph(send_now=False) as (graph, context):
+        for candidate in found:
+            result = start(graph, candidate, as_of=as_of, context=context)
+            if result.get("existing"):
+                continue
+            if result.get("message_id"):
+                ids.append(int(result["message_id"]))
+            else:
+                skipped += 1
+    return ids, skipped
+
+
 @app.command("draft")
 def draft(
     location: int | None = typer.Option(None, "--location", help="Location id."),
@@ -129,7 +149,6 @@ def draft(
     """Draft messages for due patients and queue them for approval."""
     from agent.outreach.candidates import candidates
     from agent.outreach.purposes import PURPOSES
-    from agent.outreach.runner import start
     from store.outreach import messages
 
     unknown = [p for p in purpose if p not in PURPOSES]
@@ -144,17 +163,7 @@ def draft(
         organization_id=store.organization_id,
         limit=limit,
     )
-    ids: list[int] = []
-    skipped = 0
-    with _graph(send_now=False) as (graph, context):
-        for candidate in found:
-            result = start(graph, candidate, as_of=store.as_of.isoformat(), context=context)
-            if result.get("existing"):
-                continue
-            if result.get("message_id"):
-                ids.append(int(result["message_id"]))
-            else:
-                skipped += 1
+    ids, skipped = draft_candidates(found, as_of=store.as_of.isoformat())
     rows = messages(store.engine, ids=ids)
     if not as_json:
         _console.print(

@@ -11,6 +11,8 @@ from api.deps import EngineDep, Scope, SessionDep, require
 from api.roles import Area
 from api.views import briefings as bv
 from api.views import kpis as kv
+from api.views import outreach as ov
+from api.views import patients as pv
 from api.views import users as uv
 from tools.kpis import KpiSnapshot
 
@@ -116,3 +118,58 @@ def kpis(
 def users(session: SessionDep, scope: Scope) -> list[uv.UserOut]:
     """Users of the organization (owner only)."""
     return uv.list_users(session, scope)
+
+
+@router.get(
+    "/outreach",
+    response_model=ov.QueueView,
+    dependencies=[require(Area.queue)],
+    responses={422: {"description": "Not a message state."}},
+)
+def outreach(
+    session: SessionDep,
+    engine: EngineDep,
+    scope: Scope,
+    state: Annotated[
+        str, Query(max_length=40, description="Message state (default pending_approval).")
+    ] = "pending_approval",
+) -> ov.QueueView:
+    """The approval queue of the user's locations: drafts with reason, value/risk and policy
+    results, and the counts by state (the data of the /queue page)."""
+    try:
+        return ov.queue(session, engine, scope, state=state)
+    except ValueError as exc:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=str(exc)) from None
+
+
+@router.get(
+    "/outreach/{message_id}",
+    response_model=ov.QueueItem,
+    dependencies=[require(Area.queue)],
+    responses=NOT_FOUND,
+)
+def outreach_message(
+    session: SessionDep,
+    engine: EngineDep,
+    scope: Scope,
+    message_id: Annotated[int, Path(ge=1, le=MAX_ID)],
+) -> ov.QueueItem:
+    """One outreach message of the user's locations."""
+    try:
+        return ov.get_item(session, engine, scope, message_id)
+    except ov.MessageNotFound as exc:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=str(exc)) from None
+
+
+@router.get(
+    "/patients/at-risk", response_model=pv.AtRiskView, dependencies=[require(Area.patients)]
+)
+def patients_at_risk(
+    session: SessionDep,
+    engine: EngineDep,
+    scope: Scope,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> pv.AtRiskView:
+    """At-risk patients of the user's locations with reasons in numbers and dollars (names
+    and phones only for roles that may see them)."""
+    return pv.at_risk(session, engine, scope, limit=limit)

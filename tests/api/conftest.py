@@ -30,6 +30,7 @@ from store.models import (
     Briefing,
     Location,
     Organization,
+    OutreachMessage,
     Patient,
     Sale,
     User,
@@ -55,6 +56,7 @@ class World:
     loc: dict[str, int] = field(default_factory=dict)  # "A1", "A2", "B1" → location id
     patient: dict[str, int] = field(default_factory=dict)  # "A1" → patient id at that location
     briefing: dict[str, int] = field(default_factory=dict)  # "A1", "A1-old", "orgA", ...
+    message: dict[str, int] = field(default_factory=dict)  # "A1", "A1-blocked", "A1-second", ...
     user: dict[str, int] = field(default_factory=dict)  # role (org A) or "ownerB" → user id
     token: dict[str, str] = field(default_factory=dict)  # same keys → API token
     email: dict[str, str] = field(default_factory=dict)
@@ -212,6 +214,7 @@ def build_world(engine: Engine) -> World:
             s.flush()
             assert briefing.id is not None
             world.briefing[key] = briefing.id
+        add_messages(s, world, now)
         users = [(role, "A", role) for role in ROLES] + [("ownerB", "B", "owner")]
         for key, org_key, role in users:
             email = f"{key.lower()}@{org_key.lower()}.example.com"
@@ -238,6 +241,67 @@ def build_world(engine: Engine) -> World:
             )
         s.commit()
     return world
+
+
+#: A passing marketing SMS (the practice named, the booking link, the STOP line).
+def sms_text(first: str, practice: str, location_id: int) -> str:
+    return (
+        f"Hi {first}, it's {practice}. It has been a while; book at "
+        f"http://testserver/book/{location_id} Reply STOP to opt out"
+    )
+
+
+def add_messages(s: Session, world: World, now: datetime) -> None:
+    """Pending win-back SMS: one per location (passing the policy), and at Greenwich a second
+    passing one and one blocked by the `health_detail` rule (names a treatment)."""
+    practice = {"A": "Glow Medspa", "B": "Harbor Skin"}
+    specs = [
+        ("A1", "A1", True),
+        ("A1-second", "A1", True),
+        ("A1-blocked", "A1", False),
+        ("A2", "A2", True),
+        ("B1", "B1", True),
+    ]
+    for key, loc_key, passed in specs:
+        first = PATIENTS[loc_key][0]
+        body = sms_text(first, practice[loc_key[0]], world.loc[loc_key])
+        template = sms_text("{first_name}", "{practice_name}", world.loc[loc_key])
+        policy: dict[str, Any] = {"passed": True, "violations": [], "segments": 1}
+        if not passed:
+            body = body.replace("It has been a while", "Your filler is due")
+            template = template.replace("It has been a while", "Your filler is due")
+            policy = {
+                "passed": False,
+                "violations": [
+                    {
+                        "rule": "health_detail",
+                        "detail": "no treatment or health detail in SMS: filler",
+                    }
+                ],
+                "segments": 1,
+            }
+        message = OutreachMessage(
+            patient_id=world.patient[loc_key],
+            location_id=world.loc[loc_key],
+            channel="sms",
+            purpose="win_back",
+            body=body,
+            template=template,
+            state="pending_approval",
+            reasons={
+                "reason": "usually every 13 weeks, now 20",
+                "details": {"dollars_at_stake": 4100.0, "p_return": 0.25, "annual_value": 5466.67},
+                "writer_notes": [],
+            },
+            idempotency_key=f"test:{key}",
+            drafted_at=now,
+            policy=policy,
+            segments=1,
+        )
+        s.add(message)
+        s.flush()
+        assert message.id is not None
+        world.message[key] = message.id
 
 
 @pytest.fixture

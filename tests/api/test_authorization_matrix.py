@@ -16,11 +16,14 @@ from dataclasses import dataclass
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
+from sqlmodel import Session, select
 
-from tests.api.conftest import ROLES, World, bearer, signed_in
+from store.models import AuditEvent, OutreachMessage
+from tests.api.conftest import ROLES, World, bearer, csrf_header, signed_in
 
 ANYONE = frozenset(ROLES)
 DASHBOARD = frozenset({"owner", "manager"})
+QUEUE = frozenset({"owner", "manager", "front_desk"})
 OWNER = frozenset({"owner"})
 
 # Scopes by the key World uses, and what marks their data in a response.
@@ -71,6 +74,11 @@ def by_location(prefix: str) -> Callable[[World, str], str | None]:
     return lambda w, key: None if key.startswith("org") else f"{prefix}?location={w.loc[key]}"
 
 
+def by_message(prefix: str) -> Callable[[World, str], str | None]:
+    # Messages belong to locations; organization scopes have none.
+    return lambda w, key: None if key.startswith("org") else f"{prefix}/{w.message[key]}"
+
+
 def fixed(path: str) -> Callable[[World, str], str | None]:
     return lambda w, key: path
 
@@ -89,6 +97,8 @@ CASES = [
     Case("/briefings/{scope_key}/{day}", ANYONE, by_scope_and_day, headline, False),
     Case("/dashboard", DASHBOARD, by_location("/dashboard"), lambda w, r: "Greenwich", False),
     Case("/settings/users", OWNER, fixed("/settings/users"), own_email, lists=True),
+    Case("/queue", QUEUE, fixed("/queue"), lambda w, r: "Alice", lists=True),
+    Case("/patients", ANYONE, fixed("/patients"), lambda w, r: "At-risk patients", lists=True),
     Case("/api/v1/me", ANYONE, fixed("/api/v1/me"), own_email, lists=True),
     Case("/api/v1/briefings", ANYONE, fixed("/api/v1/briefings"), headline, lists=True),
     Case(
@@ -108,7 +118,31 @@ CASES = [
         lambda w, r: "Greenwich",
         lists=True,
     ),
+    Case("/api/v1/outreach", QUEUE, fixed("/api/v1/outreach"), lambda w, r: "Alice", lists=True),
+    Case(
+        "/api/v1/outreach/{message_id}",
+        QUEUE,
+        by_message("/api/v1/outreach"),
+        lambda w, r: "Alice",
+        lists=False,
+    ),
+    Case(
+        "/api/v1/patients/at-risk",
+        ANYONE,
+        fixed("/api/v1/patients/at-risk"),
+        lambda w, r: '"patients"',
+        lists=True,
+    ),
 ]
+
+# Form posts that decide on a message (htmx): tested by `test_decisions_matrix`.
+WRITES = {
+    "/queue/{message_id}/approve",
+    "/queue/{message_id}/edit",
+    "/queue/{message_id}/reject",
+    "/queue/{message_id}/check",
+    "/queue/bulk-approve",
+}
 
 # Routes anyone may open, so outside the matrix (their own tests cover them).
 PUBLIC = {
@@ -134,7 +168,7 @@ def app_paths(app: FastAPI) -> set[str]:
 
 
 def test_every_route_is_in_the_matrix(app: FastAPI) -> None:
-    assert app_paths(app) == {c.path for c in CASES} | PUBLIC
+    assert app_paths(app) == {c.path for c in CASES} | WRITES | PUBLIC
 
 
 def test_authorization_matrix(app: FastAPI, world: World) -> None:
@@ -201,4 +235,80 @@ def test_authorization_matrix(app: FastAPI, world: World) -> None:
     # List JSON (me, briefings, today, users): 4 × (2 + 2·2 + 3·2·2) = 72. Briefing by id:
     # 3 + 2·3 + 3·2·5 = 39. KPIs: 2 + 2·2 + 3·2·3 = 24. Chat stream (a list: one URL):
     # 2 + 2·2 + 3·2·2 = 18. JSON: 153. Total 228.
-    assert cells == 228
+    # Queue and patients: list pages /queue, /patients 2 × 10 = 20; list JSON /outreach,
+    # /patients/at-risk 2 × 18 = 36; message by id (no organization targets): anonymous
+    # 1 + 1, owner 2 × (1 + 1), others 3 × 2 × (1 + 2) = 2 + 4 + 18 = 24. 228 + 80 = 308.
+    assert cells == 308
+
+
+def _states(world: World) -> dict[str, str]:
+    with Session(world.engine) as s:
+        return {
+            key: str(s.get(OutreachMessage, mid).state)  # type: ignore[union-attr]
+            for key, mid in world.message.items()
+        }
+
+
+def _audited(world: World) -> set[str]:
+    with Session(world.engine) as s:
+        return {
+            str(e.entity_id)
+            for e in s.exec(select(AuditEvent).where(AuditEvent.entity_type == "outreach_message"))
+        }
+
+
+def test_decisions_matrix(app: FastAPI, world: World) -> None:
+    """Every decision route × role × own/foreign message: 401 anonymous, 403 evaluator, 404
+    and no state change or audit for another location's message; own messages decided."""
+    own_template = (
+        "Hi {first_name}, {practice_name} here. Book: {booking_link} Reply STOP to opt out"
+    )
+    posts: list[tuple[str, dict[str, str]]] = [
+        ("check", {"template": own_template}),
+        ("reject", {"reason": "not now"}),
+        ("edit", {"template": own_template}),
+        ("approve", {}),
+    ]
+    cells = 0
+    wrong: list[str] = []
+    sessions = {role: signed_in(app, world, role) for role in ROLES}
+    with TestClient(app) as anonymous:
+        for action, form in posts:
+            for role in ("anonymous", *ROLES):
+                client = anonymous if role == "anonymous" else sessions[role]
+                headers = {} if role == "anonymous" else csrf_header(client)
+                foreign = ["B1"] if role in ("anonymous", "owner") else ["A2", "B1"]
+                for key in ["A1", *foreign]:
+                    cells += 1
+                    url = f"/queue/{world.message[key]}/{action}"
+                    response = client.post(url, data=form, headers=headers)
+                    if role == "anonymous":
+                        expected = 401
+                    elif role == "evaluator":
+                        expected = 403
+                    else:
+                        expected = 200 if key == "A1" else 404
+                    if response.status_code != expected:
+                        wrong.append(f"{action} {role} {key}: {response.status_code} != {expected}")
+        for role in ROLES:  # bulk approval of every message: foreign ids are skipped
+            cells += 1
+            client = sessions[role]
+            ids = [str(mid) for mid in world.message.values()]
+            response = client.post(
+                "/queue/bulk-approve", data={"ids": ids}, headers=csrf_header(client)
+            )
+            expected = 403 if role == "evaluator" else 200
+            if response.status_code != expected:
+                wrong.append(f"bulk {role}: {response.status_code} != {expected}")
+    for client in sessions.values():
+        client.__exit__(None, None, None)
+    print(f"decisions matrix: {cells} cells checked")  # noqa: T201
+    assert wrong == []
+    states = _states(world)
+    # The owner's bulk approval reached Westport (A2, the owner's) but never Boston (B1).
+    assert states["B1"] == "pending_approval"
+    assert world.message["B1"] not in {int(i) for i in _audited(world)}
+    # The first reject (the owner's) decided Greenwich's first message.
+    assert states["A1"] == "rejected"
+    # 4 actions × (anonymous 2 + owner 2 + 3 others × 3) = 4 × 13 = 52, plus 4 bulk posts.
+    assert cells == 56

@@ -9,6 +9,7 @@ CI=true where they fail. A failing test leaves a screenshot in var/test-screensh
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import threading
@@ -162,3 +163,48 @@ def test_front_desk_sees_no_dashboard_and_evaluator_no_names(
             assert ("Alice Adams" in text) is sees_names
             assert f"P-{world.patient['A1']}" in text
         context.close()
+
+
+def test_front_desk_approves_one_draft_and_edits_another(
+    served: tuple[str, World], browser: Browser
+) -> None:
+    base, world = served
+    context = browser.new_context()
+    page = context.new_page()
+    with screenshot_on_failure(page, "queue-front-desk"):
+        page.goto(f"{base}/queue")
+        sign_in(page, world.email["front_desk"])
+        expect(page.get_by_role("heading", name="Approval queue")).to_be_visible()
+        # Greenwich's three pending drafts (A1, A1-second, A1-blocked); Westport's is not hers.
+        expect(page.locator("article.msg")).to_have_count(3)
+        counts = page.locator("#counts")
+        expect(counts.get_by_text("pending approval")).to_contain_text("3")
+        first = page.locator(f"#msg-{world.message['A1']}")
+        expect(first).to_contain_text("Alice Adams")
+        # Keyboard: j selects the first draft, a approves it.
+        page.keyboard.press("j")
+        expect(first).to_have_class(re.compile(r"\bselected\b"))
+        page.keyboard.press("a")
+        expect(first.locator(".state")).to_have_text("scheduled")
+        expect(counts.get_by_text("pending approval")).to_contain_text("2")
+        # The blocked draft: approval disabled; edit it, the policy re-checked as she types.
+        blocked = page.locator(f"#msg-{world.message['A1-blocked']}")
+        expect(blocked.locator("button.approve")).to_be_disabled()
+        blocked.locator("details.edit summary").click()
+        area = blocked.locator("textarea[name=template]")
+        area.fill("Hi {first_name}, your filler is due at {practice_name}")
+        expect(blocked.locator(".check")).to_contain_text("health_detail")
+        area.fill(
+            "Hi {first_name}, {practice_name} here. Book: {booking_link} Reply STOP to opt out"
+        )
+        expect(blocked.locator(".check")).to_contain_text("Policy passed")
+        expect(blocked.locator(".check")).to_contain_text("Hi Alice, Glow Medspa here.")
+        blocked.locator("button.save").click()
+        expect(blocked.locator(".state")).to_have_text("scheduled")
+        expect(blocked).to_contain_text(f"by {world.email['front_desk']}")
+        expect(counts.get_by_text("pending approval")).to_contain_text("1")
+        expect(counts.get_by_text("scheduled")).to_contain_text("2")
+        # Reload: the states are stored, not just swapped in.
+        page.goto(f"{base}/queue?state=scheduled")
+        expect(page.locator("article.msg")).to_have_count(2)
+    context.close()

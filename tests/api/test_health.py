@@ -74,4 +74,7 @@ def test_openapi_docs_are_served(tmp_path: Path, engine: Engine) -> None:
         "/api/v1/kpis",
         "/api/v1/users",
         "/api/v1/chat/stream",
+        "/api/v1/outreach",
+        "/api/v1/outreach/{message_id}",
+        "/api/v1/patients/at-risk",
     }

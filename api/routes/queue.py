@@ -1,0 +1,178 @@
+"""The approval queue and the patients pages. The queue page renders `views.outreach.queue`
+(the data of `/api/v1/outreach`); decisions are htmx form posts answered with the message's
+partial (and the counts, swapped out of band). `/patients` renders `views.patients.at_risk`
+(the data of `/api/v1/patients/at-risk`)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, HTTPException, Path, Query, Request, status
+from fastapi.responses import HTMLResponse, Response
+
+from api.deps import CurrentUser, EngineDep, Scope, SessionDep, SettingsDep, UserScope, require
+from api.roles import Area
+from api.routes.api_v1 import MAX_ID
+from api.templating import render
+from api.views import outreach as ov
+from api.views import patients as pv
+from store.outreach import OutreachError
+
+router = APIRouter(include_in_schema=False)
+
+MessageId = Annotated[int, Path(ge=1, le=MAX_ID)]
+STATE = Query("pending_approval", max_length=40)
+
+
+def _not_found(exc: Exception) -> HTTPException:
+    return HTTPException(status.HTTP_404_NOT_FOUND, detail=str(exc))
+
+
+@router.get("/queue", response_class=HTMLResponse, dependencies=[require(Area.queue)])
+def queue_page(
+    request: Request,
+    session: SessionDep,
+    engine: EngineDep,
+    scope: Scope,
+    user: CurrentUser,
+    state: str = STATE,
+) -> HTMLResponse:
+    """Pending drafts (or another state's messages) of the user's locations."""
+    try:
+        view = ov.queue(session, engine, scope, state=state)
+    except ValueError as exc:
+        raise _not_found(exc) from None
+    return render(request, "queue.html", {"q": view, "notice": None}, user=user)
+
+
+def _item_response(
+    request: Request,
+    session: SessionDep,
+    engine: EngineDep,
+    scope: UserScope,
+    message_id: int,
+    *,
+    error: str | None = None,
+) -> HTMLResponse:
+    try:
+        item = ov.get_item(session, engine, scope, message_id)
+    except ov.MessageNotFound as exc:
+        raise _not_found(exc) from None
+    return render(
+        request,
+        "_queue_item.html",
+        {"m": item, "error": error, "counts": ov.counts(engine, scope), "oob": True},
+        user=scope.user,
+    )
+
+
+@router.post(
+    "/queue/{message_id}/approve", response_class=HTMLResponse, dependencies=[require(Area.queue)]
+)
+def approve_post(
+    request: Request, session: SessionDep, engine: EngineDep, scope: Scope, message_id: MessageId
+) -> HTMLResponse:
+    error = None
+    try:
+        ov.approve_message(engine, scope, message_id)
+    except ov.MessageNotFound as exc:
+        raise _not_found(exc) from None
+    except OutreachError as exc:
+        error = str(exc)
+    return _item_response(request, session, engine, scope, message_id, error=error)
+
+
+@router.post(
+    "/queue/{message_id}/edit", response_class=HTMLResponse, dependencies=[require(Area.queue)]
+)
+def edit_post(
+    request: Request,
+    session: SessionDep,
+    engine: EngineDep,
+    scope: Scope,
+    settings: SettingsDep,
+    message_id: MessageId,
+    template: Annotated[str, Form(max_length=ov.MAX_TEXT)],
+) -> HTMLResponse:
+    """Save the edited text (policy re-checked) and approve it when it passes."""
+    error = None
+    try:
+        policy = ov.edit_message(engine, scope, message_id, template, settings.app_base_url)
+        if not policy["passed"]:
+            error = "Saved, not approved: the policy still has violations."
+    except ov.MessageNotFound as exc:
+        raise _not_found(exc) from None
+    except OutreachError as exc:
+        error = str(exc)
+    return _item_response(request, session, engine, scope, message_id, error=error)
+
+
+@router.post(
+    "/queue/{message_id}/reject", response_class=HTMLResponse, dependencies=[require(Area.queue)]
+)
+def reject_post(
+    request: Request,
+    session: SessionDep,
+    engine: EngineDep,
+    scope: Scope,
+    message_id: MessageId,
+    reason: Annotated[str, Form(max_length=500)] = "",
+) -> HTMLResponse:
+    error = None
+    try:
+        ov.reject_message(engine, scope, message_id, reason)
+    except ov.MessageNotFound as exc:
+        raise _not_found(exc) from None
+    except OutreachError as exc:
+        error = str(exc)
+    return _item_response(request, session, engine, scope, message_id, error=error)
+
+
+@router.post(
+    "/queue/{message_id}/check", response_class=HTMLResponse, dependencies=[require(Area.queue)]
+)
+def check_post(
+    request: Request,
+    engine: EngineDep,
+    scope: Scope,
+    settings: SettingsDep,
+    message_id: MessageId,
+    template: Annotated[str, Form(max_length=ov.MAX_TEXT)] = "",
+) -> HTMLResponse:
+    """The policy partial for text being edited (htmx, as the approver types); stores nothing."""
+    try:
+        body, policy = ov.preview(engine, scope, message_id, template, settings.app_base_url)
+    except ov.MessageNotFound as exc:
+        raise _not_found(exc) from None
+    return render(
+        request,
+        "_policy.html",
+        {"policy": ov.policy_view(policy), "preview": body, "mid": message_id},
+        user=scope.user,
+    )
+
+
+@router.post("/queue/bulk-approve", dependencies=[require(Area.queue)])
+def bulk_approve_post(
+    request: Request,
+    session: SessionDep,
+    engine: EngineDep,
+    scope: Scope,
+    ids: Annotated[list[int], Form(max_length=500)] = [],  # noqa: B006 (FastAPI form default)
+) -> Response:
+    """Approve the ticked drafts that have no warnings; the page says what was skipped."""
+    result = ov.bulk_approve(engine, scope, [i for i in ids if 1 <= i <= MAX_ID])
+    notice = f"{len(result.approved)} approved" + (
+        f", {len(result.skipped)} skipped (warnings or already decided)" if result.skipped else ""
+    )
+    view = ov.queue(session, engine, scope)
+    return render(request, "queue.html", {"q": view, "notice": notice}, user=scope.user)
+
+
+@router.get("/patients", response_class=HTMLResponse, dependencies=[require(Area.patients)])
+def patients_page(
+    request: Request, session: SessionDep, engine: EngineDep, scope: Scope, user: CurrentUser
+) -> HTMLResponse:
+    """At-risk patients of the user's locations, most dollars at stake first."""
+    view = pv.at_risk(session, engine, scope)
+    return render(request, "patients.html", {"v": view}, user=user)
