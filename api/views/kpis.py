@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, select
 
 from api.deps import UserScope
 from store import tables as t
+from store.scope import last_activity_day
 from tools.kpi_base import last_complete_month
 from tools.kpis import KpiSnapshot, kpi_snapshot
 from tools.scope import Period, Scope
@@ -63,16 +64,6 @@ def location_names(engine: Engine, scope: UserScope) -> list[tuple[int, str]]:
     return [(int(row.id), str(row.name)) for row in rows]
 
 
-def last_sale_day(engine: Engine, location_ids: list[int]) -> date | None:
-    with engine.connect() as conn:
-        value = conn.execute(
-            select(func.max(t.sale.c.local_date)).where(t.sale.c.location_id.in_(location_ids))
-        ).scalar()
-    if value is None:
-        return None
-    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
-
-
 def kpis_view(
     engine: Engine,
     scope: UserScope,
@@ -84,7 +75,7 @@ def kpis_view(
     """Headline KPIs of the chosen scope with the previous period, industry range and peers.
     Raises `LocationNotVisible`, `ChooseLocation`, `NoData` or `ValueError` (bad period)."""
     location = chosen_location(scope, location_id)
-    day = as_of or last_sale_day(engine, sorted(scope.location_ids))
+    day = as_of or last_activity_day(engine, scope.organization_id, sorted(scope.location_ids))
     if day is None:
         raise NoData("no sales in this scope yet")
     if not FIRST_DAY <= day <= LAST_DAY:

@@ -16,7 +16,7 @@ from sqlmodel import Session
 
 from api.deps import UserScope
 from api.views.briefings import contacts, usd
-from api.views.kpis import last_sale_day
+from store.scope import last_activity_day
 
 
 class AtRiskLine(BaseModel):
@@ -48,7 +48,7 @@ def at_risk(session: Session, engine: Engine, scope: UserScope, *, limit: int = 
 
     if not scope.location_ids:
         return AtRiskView(as_of=None, total_dollars_at_stake=0.0, patients=[])
-    as_of = last_sale_day(engine, sorted(scope.location_ids))
+    as_of = last_activity_day(engine, scope.organization_id, sorted(scope.location_ids))
     if as_of is None:
         return AtRiskView(as_of=None, total_dollars_at_stake=0.0, patients=[])
     rows = [
