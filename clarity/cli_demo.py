@@ -181,7 +181,8 @@ def draft_outreach(engine: Engine, result: BriefingResult) -> None:
     console.rule("[bold]Outreach")
     console.print(
         f"{len(found)} candidates ({len(calls)} on the call list, next-due reminders): "
-        f"{len(ids)} drafted, {skipped} not eligible (consent, opt-out, recent contact)"
+        f"{len(ids)} drafted, {skipped} not eligible (consent, opt-out, recent contact)",
+        soft_wrap=True,  # one line whatever the terminal's width (scripts read it)
     )
     show_queue_counts(engine)
 

@@ -168,7 +168,8 @@ def draft(
     if not as_json:
         _console.print(
             f"{len(found)} candidates, {len(ids)} drafted, {skipped} not eligible "
-            "(consent, opt-out, recent contact)"
+            "(consent, opt-out, recent contact)",
+            soft_wrap=True,
         )
     _print_rows(rows, as_json, "Drafted")
 
