@@ -17,29 +17,9 @@ from __future__ import annotations
 import re
 from datetime import date, timedelta
 
+from agent.verify import MONTHS  # one month-name table for reading and checking texts
 from tools.scope import Period
 
-MONTHS = {
-    name: index
-    for index, names in enumerate(
-        [
-            ("january", "jan"),
-            ("february", "feb"),
-            ("march", "mar"),
-            ("april", "apr"),
-            ("may",),
-            ("june", "jun"),
-            ("july", "jul"),
-            ("august", "aug"),
-            ("september", "sep", "sept"),
-            ("october", "oct"),
-            ("november", "nov"),
-            ("december", "dec"),
-        ],
-        start=1,
-    )
-    for name in names
-}
 _MONTH = re.compile(
     r"\b(?:in |for |during )?(" + "|".join(sorted(MONTHS, key=len, reverse=True)) + r")\b"
     r"(?:\s+(\d{4}))?",
