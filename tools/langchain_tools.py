@@ -18,6 +18,7 @@ import time. Every figure returned carries its fact id so answers can cite it.
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from datetime import date
 from typing import Any, Literal
 
@@ -28,7 +29,7 @@ from sqlalchemy import Engine, select
 
 from store import tables as t
 from store.scope import ScopeError, resolve_scope
-from tools.facts import Fact, Unit
+from tools.facts import Fact, FindingDraft, Unit
 from tools.findings import compute_findings
 from tools.kpi_base import last_complete_month
 from tools.kpis import (
@@ -109,6 +110,24 @@ class _Access:
         if self.everything:
             return [Scope(self.organization_id)]
         return [Scope(self.organization_id, lid) for lid in self.allowed]
+
+    def drafts(
+        self, location_id: int | None, detect: Callable[..., list[FindingDraft]]
+    ) -> list[FindingDraft]:
+        """What `detect` (findings, anomalies) reports in each scope the caller may see, as of
+        the last day with data, most dollars first."""
+        found: list[FindingDraft] = []
+        for scope in self.scopes(location_id):
+            found.extend(
+                detect(
+                    self.engine,
+                    organization_id=self.organization_id,
+                    as_of=self.last_day,
+                    location_id=scope.location_id,
+                )
+            )
+        found.sort(key=lambda d: -d.dollars)
+        return found
 
 
 def _period(access: _Access, text: str | None) -> Period:
@@ -418,17 +437,7 @@ def make_tools(engine: Engine) -> list[StructuredTool]:
         config: RunnableConfig, location_id: int | None = None, limit: int = 10
     ) -> dict[str, Any]:
         access = _Access(engine, config)
-        drafts = []
-        for scope in access.scopes(location_id):
-            drafts.extend(
-                compute_findings(
-                    engine,
-                    organization_id=scope.organization_id,
-                    as_of=access.last_day,
-                    location_id=scope.location_id,
-                )
-            )
-        drafts.sort(key=lambda d: -d.dollars)
+        drafts = access.drafts(location_id, compute_findings)
         return {
             "as_of": access.last_day.isoformat(),
             "findings": [
@@ -635,17 +644,7 @@ def make_tools(engine: Engine) -> list[StructuredTool]:
         from tools.anomalies import detect_anomalies
 
         access = _Access(engine, config)
-        drafts = []
-        for scope in access.scopes(location_id):
-            drafts.extend(
-                detect_anomalies(
-                    engine,
-                    organization_id=access.organization_id,
-                    as_of=access.last_day,
-                    location_id=scope.location_id,
-                )
-            )
-        drafts.sort(key=lambda d: -d.dollars)
+        drafts = access.drafts(location_id, detect_anomalies)
         return {
             "as_of": access.last_day.isoformat(),
             "anomalies": [
