@@ -44,7 +44,7 @@ def _live_model(model: str, temperature: float) -> object:
 
 @app.command("run")
 def run(
-    suite: str = typer.Option(..., "--suite", help="briefing or outreach."),
+    suite: str = typer.Option(..., "--suite", help="briefing, outreach or chat."),
     model: str = typer.Option("template", "--model", help="'template' or a chat model name."),
     prompt_version: str = typer.Option("v1", "--prompt-version"),
     prompts_dir: Path | None = typer.Option(
@@ -158,7 +158,7 @@ def report(
 
 @app.command("matrix")
 def matrix(
-    suite: str = typer.Option(..., "--suite", help="briefing or outreach."),
+    suite: str = typer.Option(..., "--suite", help="briefing, outreach or chat."),
     models: str = typer.Option("template", "--models", help="Comma-separated model names."),
     prompt_versions: str = typer.Option("v1", "--prompt-versions", help="Comma-separated."),
     replay: bool = typer.Option(False, "--replay", help="Only recorded responses; never call."),

@@ -72,3 +72,28 @@ class OutreachWriter:
         if "one short email message" in prompt:
             body = "A note from {practice_name}\n" + body
         return Answer(json.dumps({"text": body}))
+
+
+class RouterCaller:
+    """A fake that answers the chat tool-call prompt with the no-LLM router's reading of the
+    prompt's QUESTION line (for the allowed locations the prompt states). It keeps the chat
+    suite's LLM path — prompt, record, replay, parse, check — tested offline; it says nothing
+    about a real model's choices."""
+
+    model_name = "fake-router"
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def invoke(self, prompt: str) -> Answer:
+        from agent.chat.router import Router
+        from evals.suites.chat import load_directory
+
+        self.calls += 1
+        directory, last_day = load_directory()
+        question = prompt.rsplit("QUESTION: ", 1)[1].split("\n", 1)[0]
+        seen = re.search(r"This user may see locations: ([\d, ]+)\.", prompt)
+        assert seen is not None, "the prompt states the allowed locations"
+        allowed = tuple(int(x) for x in seen.group(1).split(","))
+        route = Router(directory).route(question, allowed_location_ids=allowed, last_day=last_day)
+        return Answer(json.dumps({"status": route.status, "tool": route.tool, "args": route.args}))
