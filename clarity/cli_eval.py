@@ -131,6 +131,76 @@ def gate_command(
     raise typer.Exit(result.code)
 
 
+@app.command("judge")
+def judge_command(
+    run_id: str = typer.Argument(..., help="The run id (or its JSON file) to grade."),
+    judge: str = typer.Option(..., "--judge", help="The judge chat model."),
+    replay: bool = typer.Option(False, "--replay", help="Only recorded responses; never call."),
+    runs_dir: Path = typer.Option(Path("var/evals"), "--runs-dir"),
+    as_json: bool = typer.Option(False, "--json", help="Print the judge summary as JSON."),
+) -> None:
+    """Grade a stored run's texts with the LLM judge (tone, clarity, actionability 1-5) and
+    store the scores in the run. Scores are the judge's opinion, shown in eval reports only."""
+    from evals.cache import CacheMiss
+    from evals.judge import Judge, judge_run
+    from evals.runner import load_run, save_run
+
+    try:
+        run = load_run(run_id, runs_dir)
+    except (OSError, ValueError) as exc:
+        fail(str(exc))
+    live = None if replay else _live_model(judge, 0.0)
+    try:
+        judge_run(run, Judge(judge, live, replay=replay))
+    except CacheMiss as exc:
+        fail(str(exc))
+    save_run(run, runs_dir)
+    summary = run["judge"]
+    if as_json:
+        typer.echo(json.dumps(summary))
+        return
+    means = ", ".join(f"{d} {summary[d]['mean']}" for d in ("tone", "clarity", "actionability"))
+    _out.print(
+        f"judge {judge} on {run['run_id']}: {summary['graded']} graded, "
+        f"{summary['unparseable']} unparseable; means {means}",
+        highlight=False,
+    )
+
+
+@app.command("calibrate")
+def calibrate_command(
+    judge: str = typer.Option(..., "--judge", help="The judge chat model."),
+    replay: bool = typer.Option(False, "--replay", help="Only recorded responses; never call."),
+    labels: Path | None = typer.Option(None, "--labels", help="Another hand-labelled JSONL."),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """The judge's agreement with hand labels (evals/datasets/judge_calibration.jsonl)."""
+    from dataclasses import asdict
+
+    from evals.cache import CacheMiss
+    from evals.judge import CALIBRATION, DIMENSIONS, Judge, calibrate
+
+    live = None if replay else _live_model(judge, 0.0)
+    try:
+        result = calibrate(Judge(judge, live, replay=replay), labels or CALIBRATION)
+    except (OSError, ValueError, CacheMiss) as exc:
+        fail(str(exc))
+    if as_json:
+        typer.echo(json.dumps(asdict(result)))
+        return
+    _out.print(
+        f"judge {judge} vs hand labels: {result.items} texts, "
+        f"{result.unparseable} unparseable replies",
+        highlight=False,
+    )
+    for dim in DIMENSIONS:
+        _out.print(
+            f"  {dim:<14} exact {result.exact[dim]:.0%}  within 1 point "
+            f"{result.within_one[dim]:.0%}  mean |diff| {result.mean_abs_diff[dim]:.2f}",
+            highlight=False,
+        )
+
+
 @app.command("report")
 def report(
     run_id: str = typer.Argument(..., help="The run id (or its JSON file)."),

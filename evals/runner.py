@@ -133,10 +133,16 @@ def run_suite(options: RunOptions, live_model: Any = None) -> dict[str, Any]:
         "pass_rate": round(passed / len(results), 4) if results else 0.0,
         "results": [r.as_dict() for r in results],
     }
-    options.runs_dir.mkdir(parents=True, exist_ok=True)
-    path = options.runs_dir / f"{record['run_id']}.json"
-    path.write_text(json.dumps(record, indent=1, ensure_ascii=False, default=str), "utf-8")
+    save_run(record, options.runs_dir)
     return record
+
+
+def save_run(record: dict[str, Any], runs_dir: Path = RUNS_DIR) -> Path:
+    """Write (or rewrite, after judging) a run's JSON file."""
+    runs_dir.mkdir(parents=True, exist_ok=True)
+    path = runs_dir / f"{record['run_id']}.json"
+    path.write_text(json.dumps(record, indent=1, ensure_ascii=False, default=str), "utf-8")
+    return path
 
 
 def load_run(run: str, runs_dir: Path = RUNS_DIR) -> dict[str, Any]:
