@@ -28,7 +28,7 @@ def _live_model(model: str, temperature: float) -> object:
 
     current = settings()
     if not current.llm_base_url:
-        fail(f"model {model!r} needs LLM_BASE_URL (or run with --replay)")
+        fail(f"model {model!r} needs CLARITY_LLM_BASE_URL (or run with --replay)")
     from langchain_openai import ChatOpenAI
 
     key = current.llm_api_key.get_secret_value() if current.llm_api_key else None
@@ -54,6 +54,9 @@ def run(
     temperature: float = typer.Option(0.0, "--temperature"),
     dataset: Path | None = typer.Option(None, "--dataset", help="Another JSONL dataset."),
     runs_dir: Path = typer.Option(Path("var/evals"), "--runs-dir"),
+    recordings_dir: Path | None = typer.Option(
+        None, "--recordings-dir", help="Record/replay here instead of evals/recordings/."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print run_id, cases, passed, pass_rate."),
 ) -> None:
     """Run one eval suite and store the run."""
@@ -73,6 +76,7 @@ def run(
         temperature=temperature,
         dataset=dataset,
         runs_dir=runs_dir,
+        recordings_dir=recordings_dir,
     )
     try:
         record = run_suite(options, live)
