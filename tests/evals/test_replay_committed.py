@@ -26,7 +26,9 @@ def test_suite_replays_from_committed_recordings(suite: str, tmp_path: Path) -> 
     model, _ = FAKES[suite]
     run = run_suite(RunOptions(suite, model, replay=True, runs_dir=tmp_path))
     assert run["mode"] == "replay" and run["cases"] >= 30
-    assert run["errors"] == 0, [r["error"] for r in run["results"] if r["error"]][:3]
+    misses = [r["error"] for r in run["results"] if r["error"]]
+    # a prompt, tool catalogue or dataset edit changes the keys: re-record the suite
+    assert misses == [], f"re-record: python -m tests.evals.record {suite}; {misses[:3]}"
     assert run["pass_rate"] >= 0.95, [r["id"] for r in run["results"] if not r["passed"]]
 
 
