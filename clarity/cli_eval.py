@@ -144,7 +144,8 @@ def judge_command(
     as_json: bool = typer.Option(False, "--json", help="Print the judge summary as JSON."),
 ) -> None:
     """Grade a stored run's texts with the LLM judge (tone, clarity, actionability 1-5) and
-    store the scores in the run. Scores are the judge's opinion, shown in eval reports only."""
+    store the scores in the run. Scores are the judge's opinion, shown in eval reports and the
+    Evals page only."""
     from evals.cache import CacheMiss
     from evals.judge import Judge, judge_run
     from evals.runner import load_run, save_run

@@ -197,11 +197,19 @@ def load_calibration(path: Path = CALIBRATION) -> list[dict[str, Any]]:
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
         if not line.strip():
             continue
-        item = json.loads(line)
-        if not {"id", "kind", "text", "labels"} <= item.keys() or set(item["labels"]) != set(
-            DIMENSIONS
+        try:
+            item = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"{path}:{number}: not JSON ({exc.msg})") from None
+        labels = item.get("labels") if isinstance(item, dict) else None
+        if (
+            not isinstance(labels, dict)
+            or not {"id", "kind", "text"} <= item.keys()
+            or set(labels) != set(DIMENSIONS)
         ):
             raise ValueError(f"{path}:{number}: needs id, kind, text and labels for {DIMENSIONS}")
+        if not all(type(v) is int and MIN_SCORE <= v <= MAX_SCORE for v in labels.values()):
+            raise ValueError(f"{path}:{number}: labels are whole numbers from 1 to 5")
         items.append(item)
     return items
 

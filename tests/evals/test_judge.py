@@ -149,3 +149,27 @@ def test_no_product_code_reads_the_judge() -> None:
             if re.search(r"^\s*(from|import) evals\b", path.read_text(), re.MULTILINE):
                 offenders.append(str(path.relative_to(ROOT)))
     assert offenders == []
+
+
+def test_bad_input_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    labels = tmp_path / "labels.jsonl"
+    labels.write_text(
+        '{"id": "x", "kind": "briefing", "text": "t", "labels": {"tone": 3}}\n{oops\n'
+    )
+    args = ["eval", "calibrate", "--judge", "fake-judge", "--replay", "--labels", str(labels)]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2
+    assert f"{labels}:1: needs id, kind, text and labels" in result.output
+    labels.write_text(
+        '{"id": "x", "kind": "b", "text": "t", '
+        '"labels": {"tone": 6, "clarity": 1, "actionability": 1}}\n'
+    )
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2 and f"{labels}:1: labels are whole numbers" in result.output
+    labels.write_text("{oops\n")
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2 and f"{labels}:1: not JSON" in result.output
+    assert "Traceback" not in result.output
+    missing = runner.invoke(app, ["eval", "judge", "nope", "--judge", "fake-judge", "--replay",
+                                  "--runs-dir", str(tmp_path)])  # fmt: skip
+    assert missing.exit_code == 2 and "no eval run 'nope'" in missing.output
