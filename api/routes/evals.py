@@ -1,6 +1,7 @@
 """The Evals pages (evaluator and owner): stored eval runs with pass rates and the latest run
-of each suite × model × prompt version, one run's per-case verdicts, and the diff between two
-runs. Runs are read from `VAR_DIR/evals/`, where `clarity eval run` stores them by default."""
+of each suite × model × prompt version, one run's per-case verdicts, the diff between two runs,
+and the HTML report of `clarity eval report`. Runs are read from `VAR_DIR/evals/`, where
+`clarity eval run` stores them by default."""
 
 from __future__ import annotations
 
@@ -41,6 +42,23 @@ def eval_diff_page(
     except ev.RunNotFound as exc:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=str(exc)) from None
     return render(request, "eval_diff.html", {"d": view}, user=user)
+
+
+@router.get("/evals/{run_id}/report", response_class=HTMLResponse)
+def eval_report(
+    settings: SettingsDep,
+    run_id: str,
+    baseline: Annotated[str | None, Query(max_length=100)] = None,
+) -> HTMLResponse:
+    """The self-contained HTML report of `clarity eval report` (against `baseline` if given)."""
+    from evals.report import html_report
+
+    try:
+        run = ev.load(runs_dir(settings), run_id)
+        base = ev.load(runs_dir(settings), baseline) if baseline else None
+    except ev.RunNotFound as exc:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=str(exc)) from None
+    return HTMLResponse(html_report(run, base))
 
 
 @router.get("/evals/{run_id}", response_class=HTMLResponse)

@@ -140,6 +140,13 @@ CASES = [
     Case("/evals", EVALS, fixed("/evals"), lambda w, r: "Eval runs", lists=True),
     Case("/evals/{run_id}", EVALS, fixed(f"/evals/{RUN_B}"), lambda w, r: "3/5 passed", True),
     Case(
+        "/evals/{run_id}/report",
+        EVALS,
+        fixed(f"/evals/{RUN_B}/report?baseline={RUN_A}"),
+        lambda w, r: "regressed",
+        lists=True,
+    ),
+    Case(
         "/evals/diff",
         EVALS,
         fixed(f"/evals/diff?a={RUN_A}&b={RUN_B}"),
@@ -252,8 +259,8 @@ def test_authorization_matrix(app: FastAPI, world: World) -> None:
     # Queue and patients: list pages /queue, /patients 2 × 10 = 20; list JSON /outreach,
     # /patients/at-risk 2 × 18 = 36; message by id (no organization targets): anonymous
     # 1 + 1, owner 2 × (1 + 1), others 3 × 2 × (1 + 2) = 2 + 4 + 18 = 24. 228 + 80 = 308.
-    # Evals: 3 list pages × (2 anonymous + 4 roles × 2) = 30. 308 + 30 = 338.
-    assert cells == 338
+    # Evals: 4 list pages × (2 anonymous + 4 roles × 2) = 40. 308 + 40 = 348.
+    assert cells == 348
 
 
 def _states(world: World) -> dict[str, str]:

@@ -1,7 +1,7 @@
 """The Evals pages in a real browser (Debian's chromium through Playwright, as in
 `tests/api/test_browser.py`): the evaluator opens the run list from the navigation, a run's
-per-case verdicts and the diff of two runs; a screenshot of each is kept in
-var/test-screenshots/ (evals-runs.png, evals-run.png, evals-diff.png)."""
+per-case verdicts, the diff of two runs and the run's HTML report; a screenshot of each is kept
+in var/test-screenshots/ (evals-runs.png, evals-diff.png, evals-run.png, evals-report.png)."""
 
 from __future__ import annotations
 
@@ -88,6 +88,14 @@ def test_the_evaluator_opens_runs_a_run_and_a_diff(served: tuple[str, World]) ->
                 expect(page.locator("main")).to_contain_text("3/5 passed (60.0%)")
                 expect(page.locator("table.cases .badge-unverified")).to_have_count(2)
                 _shot(page, "evals-run")
+                # the HTML report (as `clarity eval report` writes it), against the older run
+                page.get_by_role("link", name="against 20261130T200000-briefing-aaaaaa").click()
+                expect(page.get_by_role("heading", level=1)).to_have_text(
+                    "Evals · briefing · template · 20261130T210000-briefing-bbbbbb"
+                )
+                expect(page.locator("body")).to_contain_text("50.0% → 60.0%")
+                expect(page.locator("tr", has_text="regressed")).to_contain_text("b")
+                _shot(page, "evals-report")
         finally:
             browser.close()
 

@@ -107,11 +107,33 @@ def test_the_diff_of_two_runs(app: FastAPI, world: World) -> None:
     )
 
 
+def test_the_html_report_against_a_baseline(app: FastAPI, world: World) -> None:
+    write_runs(app)
+    client = signed_in(app, world, "evaluator")
+    run_page = client.get("/evals/20261130T210000-briefing-bbbbbb").text
+    link = "/evals/20261130T210000-briefing-bbbbbb/report?baseline=20261130T200000-briefing-aaaaaa"
+    assert f'href="{link}"' in run_page
+    report = client.get(link)
+    assert report.status_code == 200
+    assert "Evals · briefing · template · 20261130T210000-briefing-bbbbbb" in report.text
+    assert "50.0% → 60.0%" in report.text  # the baseline's 2/4 against 3/5
+    # b passed in the baseline and fails now; d failed in both
+    assert "<tr><td>b</td><td>regressed</td>" in report.text
+    assert "<tr><td>d</td><td>was failing</td>" in report.text
+    assert client.get(link.replace("aaaaaa", "zzzzzz")).status_code == 404
+
+
 def test_unknown_or_path_like_run_ids_are_404(app: FastAPI, world: World) -> None:
     runs = write_runs(app)
     (runs.parent / "secret.json").write_text(json.dumps(_run("secret", [_case("x", True)])))
     client = signed_in(app, world, "evaluator")
-    for path in ("/evals/nope", "/evals/..%2Fsecret", "/evals/.hidden", "/evals/not-a-run"):
+    for path in (
+        "/evals/nope",
+        "/evals/..%2Fsecret",
+        "/evals/.hidden",
+        "/evals/not-a-run",
+        "/evals/..%2Fsecret/report",
+    ):
         assert client.get(path).status_code == 404, path
     bad = client.get(
         "/evals/diff", params={"a": "../secret", "b": "20261130T210000-briefing-bbbbbb"}
