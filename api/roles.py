@@ -26,6 +26,7 @@ class Area(StrEnum):
     queue = "queue"
     patients = "patients"
     users = "users"
+    evals = "evals"
 
 
 ALLOWED: dict[Area, frozenset[Role]] = {
@@ -35,6 +36,7 @@ ALLOWED: dict[Area, frozenset[Role]] = {
     # The evaluator sees the at-risk list with pseudonyms only (no contact data).
     Area.patients: frozenset(Role),
     Area.users: frozenset({Role.owner}),
+    Area.evals: frozenset({Role.owner, Role.evaluator}),
 }
 
 #: Roles that may see patients' names and phone numbers (everyone but the evaluator).

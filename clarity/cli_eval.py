@@ -28,7 +28,7 @@ def _live_model(model: str, temperature: float) -> object:
 
     current = settings()
     if not current.llm_base_url:
-        fail(f"model {model!r} needs LLM_BASE_URL (or run with --replay)")
+        fail(f"model {model!r} needs CLARITY_LLM_BASE_URL (or run with --replay)")
     from langchain_openai import ChatOpenAI
 
     key = current.llm_api_key.get_secret_value() if current.llm_api_key else None
@@ -44,7 +44,7 @@ def _live_model(model: str, temperature: float) -> object:
 
 @app.command("run")
 def run(
-    suite: str = typer.Option(..., "--suite", help="briefing or outreach."),
+    suite: str = typer.Option(..., "--suite", help="briefing, outreach or chat."),
     model: str = typer.Option("template", "--model", help="'template' or a chat model name."),
     prompt_version: str = typer.Option("v1", "--prompt-version"),
     prompts_dir: Path | None = typer.Option(
@@ -54,6 +54,9 @@ def run(
     temperature: float = typer.Option(0.0, "--temperature"),
     dataset: Path | None = typer.Option(None, "--dataset", help="Another JSONL dataset."),
     runs_dir: Path = typer.Option(Path("var/evals"), "--runs-dir"),
+    recordings_dir: Path | None = typer.Option(
+        None, "--recordings-dir", help="Record/replay here instead of evals/recordings/."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print run_id, cases, passed, pass_rate."),
 ) -> None:
     """Run one eval suite and store the run."""
@@ -73,6 +76,7 @@ def run(
         temperature=temperature,
         dataset=dataset,
         runs_dir=runs_dir,
+        recordings_dir=recordings_dir,
     )
     try:
         record = run_suite(options, live)
@@ -131,6 +135,77 @@ def gate_command(
     raise typer.Exit(result.code)
 
 
+@app.command("judge")
+def judge_command(
+    run_id: str = typer.Argument(..., help="The run id (or its JSON file) to grade."),
+    judge: str = typer.Option(..., "--judge", help="The judge chat model."),
+    replay: bool = typer.Option(False, "--replay", help="Only recorded responses; never call."),
+    runs_dir: Path = typer.Option(Path("var/evals"), "--runs-dir"),
+    as_json: bool = typer.Option(False, "--json", help="Print the judge summary as JSON."),
+) -> None:
+    """Grade a stored run's texts with the LLM judge (tone, clarity, actionability 1-5) and
+    store the scores in the run. Scores are the judge's opinion, shown in eval reports and the
+    Evals page only."""
+    from evals.cache import CacheMiss
+    from evals.judge import Judge, judge_run
+    from evals.runner import load_run, save_run
+
+    try:
+        run = load_run(run_id, runs_dir)
+    except (OSError, ValueError) as exc:
+        fail(str(exc))
+    live = None if replay else _live_model(judge, 0.0)
+    try:
+        judge_run(run, Judge(judge, live, replay=replay))
+    except CacheMiss as exc:
+        fail(str(exc))
+    save_run(run, runs_dir)
+    summary = run["judge"]
+    if as_json:
+        typer.echo(json.dumps(summary))
+        return
+    means = ", ".join(f"{d} {summary[d]['mean']}" for d in ("tone", "clarity", "actionability"))
+    _out.print(
+        f"judge {judge} on {run['run_id']}: {summary['graded']} graded, "
+        f"{summary['unparseable']} unparseable; means {means}",
+        highlight=False,
+    )
+
+
+@app.command("calibrate")
+def calibrate_command(
+    judge: str = typer.Option(..., "--judge", help="The judge chat model."),
+    replay: bool = typer.Option(False, "--replay", help="Only recorded responses; never call."),
+    labels: Path | None = typer.Option(None, "--labels", help="Another hand-labelled JSONL."),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """The judge's agreement with hand labels (evals/datasets/judge_calibration.jsonl)."""
+    from dataclasses import asdict
+
+    from evals.cache import CacheMiss
+    from evals.judge import CALIBRATION, DIMENSIONS, Judge, calibrate
+
+    live = None if replay else _live_model(judge, 0.0)
+    try:
+        result = calibrate(Judge(judge, live, replay=replay), labels or CALIBRATION)
+    except (OSError, ValueError, CacheMiss) as exc:
+        fail(str(exc))
+    if as_json:
+        typer.echo(json.dumps(asdict(result)))
+        return
+    _out.print(
+        f"judge {judge} vs hand labels: {result.items} texts, "
+        f"{result.unparseable} unparseable replies",
+        highlight=False,
+    )
+    for dim in DIMENSIONS:
+        _out.print(
+            f"  {dim:<14} exact {result.exact[dim]:.0%}  within 1 point "
+            f"{result.within_one[dim]:.0%}  mean |diff| {result.mean_abs_diff[dim]:.2f}",
+            highlight=False,
+        )
+
+
 @app.command("report")
 def report(
     run_id: str = typer.Argument(..., help="The run id (or its JSON file)."),
@@ -158,7 +233,7 @@ def report(
 
 @app.command("matrix")
 def matrix(
-    suite: str = typer.Option(..., "--suite", help="briefing or outreach."),
+    suite: str = typer.Option(..., "--suite", help="briefing, outreach or chat."),
     models: str = typer.Option("template", "--models", help="Comma-separated model names."),
     prompt_versions: str = typer.Option("v1", "--prompt-versions", help="Comma-separated."),
     replay: bool = typer.Option(False, "--replay", help="Only recorded responses; never call."),

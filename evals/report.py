@@ -36,6 +36,26 @@ def junit_xml(run: dict[str, Any]) -> str:
     return ET.tostring(suite, encoding="unicode", xml_declaration=True)
 
 
+def _judge_section(summary: dict[str, Any] | None) -> str:
+    """Score distributions of the LLM judge (a model's opinion of the wording, 1–5)."""
+    if not summary:
+        return ""
+    head = "".join(f"<th>{score}</th>" for score in range(1, 6))
+    rows = "".join(
+        f"<tr><td>{escape(dim)}</td><td>{summary[dim]['mean']}</td>"
+        + "".join(f"<td>{summary[dim]['distribution'].get(str(s), 0)}</td>" for s in range(1, 6))
+        + "</tr>"
+        for dim in ("tone", "clarity", "actionability")
+        if dim in summary
+    )
+    return (
+        f"<h2>LLM judge · {escape(str(summary.get('model')))}</h2>"
+        f"<p>{summary['graded']} texts graded, {summary['unparseable']} unparseable replies "
+        "(scored 1). A model's opinion of the wording, not a check.</p>"
+        f"<table><tr><th>dimension</th><th>mean</th>{head}</tr>{rows}</table>"
+    )
+
+
 def html_report(run: dict[str, Any], baseline: dict[str, Any] | None = None) -> str:
     by_check: dict[str, int] = {}
     for case in run["results"]:
@@ -64,6 +84,7 @@ def html_report(run: dict[str, Any], baseline: dict[str, Any] | None = None) -> 
             f"<p>Baseline {escape(baseline['run_id'])} ({escape(baseline['model'])}): "
             f"{baseline['pass_rate']:.1%} → {run['pass_rate']:.1%}</p>"
         )
+    judged = _judge_section(run.get("judge"))
     title = f"Evals · {run['suite']} · {run['model']} · {run['run_id']}"
     return (
         "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
@@ -78,5 +99,5 @@ def html_report(run: dict[str, Any], baseline: dict[str, Any] | None = None) -> 
         "<h2>Failures by check</h2><table><tr><th>check</th><th>cases</th></tr>"
         f"{rows}</table><h2>Failing cases</h2>"
         "<table><tr><th>case</th><th>vs baseline</th><th>problems</th></tr>"
-        f"{failing}</table></body></html>"
+        f"{failing}</table>{judged}</body></html>"
     )

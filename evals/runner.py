@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import subprocess
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,21 +29,30 @@ class DatasetError(ValueError):
     """A dataset file is missing or a line is not a case."""
 
 
-def load_dataset(path: Path) -> tuple[list[dict[str, Any]], str]:
-    """The cases of a JSONL dataset and the hash of its text."""
+def load_dataset(
+    path: Path, to_case: Callable[[dict[str, Any]], dict[str, Any]] | None = None
+) -> tuple[list[dict[str, Any]], str]:
+    """The cases of a JSONL dataset and the hash of its text. `to_case` turns a line of a
+    dataset kept in another shape (the chat question set) into a case."""
     if not path.is_file():
         raise DatasetError(f"no dataset file {path}")
     text = path.read_text(encoding="utf-8")
-    cases = []
+    cases: list[dict[str, Any]] = []
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
         try:
             case = json.loads(line)
+            if to_case is not None:
+                case = to_case(case)
         except json.JSONDecodeError as exc:
             raise DatasetError(f"{path}:{number}: not JSON ({exc.msg})") from None
+        except (KeyError, TypeError, ValueError) as exc:
+            raise DatasetError(f"{path}:{number}: not a case ({exc})") from None
         if not isinstance(case, dict) or not {"id", "input", "expect"} <= case.keys():
             raise DatasetError(f"{path}:{number}: a case needs id, input and expect")
+        if any(case["id"] == seen["id"] for seen in cases):
+            raise DatasetError(f"{path}:{number}: case id {case['id']!r} repeats")
         cases.append(case)
     return cases, sha256(text)
 
@@ -74,7 +84,9 @@ def run_suite(options: RunOptions, live_model: Any = None) -> dict[str, Any]:
     """Run every case and store the run; returns the stored record. `live_model` is the chat
     model to call on a cache miss (ignored with `replay`)."""
     suite = load_suite(options.suite)
-    cases, dataset_hash = load_dataset(options.dataset or suite.DATASET)
+    cases, dataset_hash = load_dataset(
+        options.dataset or suite.DATASET, getattr(suite, "to_case", None)
+    )
     llm = None
     recordings = None
     if options.model != TEMPLATE:
@@ -121,10 +133,16 @@ def run_suite(options: RunOptions, live_model: Any = None) -> dict[str, Any]:
         "pass_rate": round(passed / len(results), 4) if results else 0.0,
         "results": [r.as_dict() for r in results],
     }
-    options.runs_dir.mkdir(parents=True, exist_ok=True)
-    path = options.runs_dir / f"{record['run_id']}.json"
-    path.write_text(json.dumps(record, indent=1, ensure_ascii=False, default=str), "utf-8")
+    save_run(record, options.runs_dir)
     return record
+
+
+def save_run(record: dict[str, Any], runs_dir: Path = RUNS_DIR) -> Path:
+    """Write (or rewrite, after judging) a run's JSON file."""
+    runs_dir.mkdir(parents=True, exist_ok=True)
+    path = runs_dir / f"{record['run_id']}.json"
+    path.write_text(json.dumps(record, indent=1, ensure_ascii=False, default=str), "utf-8")
+    return path
 
 
 def load_run(run: str, runs_dir: Path = RUNS_DIR) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from evals.models import CachedModel
 SUITES: dict[str, str] = {
     "briefing": "evals.suites.briefing",
     "outreach": "evals.suites.outreach",
+    "chat": "evals.suites.chat",
 }
 
 

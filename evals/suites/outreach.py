@@ -125,5 +125,14 @@ def run_case(case: dict[str, Any], ctx: SuiteContext) -> CaseResult:
     result.checks["no_phi"] = checkers.no_phi(
         [prompt, draft.template, draft.subject or ""], canaries
     )
-    result.output.update({"writer": draft.writer, "subject": subject, "body": body})
+    result.output.update(
+        {
+            "writer": draft.writer,
+            "subject": subject,
+            "body": body,
+            # the unfilled draft: what the LLM judge grades (no patient name in it)
+            "template": draft.template,
+            "subject_template": draft.subject,
+        }
+    )
     return result

@@ -20,11 +20,14 @@ from sqlmodel import Session, select
 
 from store.models import AuditEvent, OutreachMessage
 from tests.api.conftest import ROLES, World, bearer, csrf_header, signed_in
+from tests.api.test_evals_page import write_runs
 
 ANYONE = frozenset(ROLES)
 DASHBOARD = frozenset({"owner", "manager"})
 QUEUE = frozenset({"owner", "manager", "front_desk"})
 OWNER = frozenset({"owner"})
+EVALS = frozenset({"owner", "evaluator"})
+RUN_A, RUN_B = "20261130T200000-briefing-aaaaaa", "20261130T210000-briefing-bbbbbb"
 
 # Scopes by the key World uses, and what marks their data in a response.
 HEADLINE = {
@@ -133,6 +136,23 @@ CASES = [
         lambda w, r: '"patients"',
         lists=True,
     ),
+    # Eval runs are files of synthetic cases, not location data: lists for every role allowed.
+    Case("/evals", EVALS, fixed("/evals"), lambda w, r: "Eval runs", lists=True),
+    Case("/evals/{run_id}", EVALS, fixed(f"/evals/{RUN_B}"), lambda w, r: "3/5 passed", True),
+    Case(
+        "/evals/{run_id}/report",
+        EVALS,
+        fixed(f"/evals/{RUN_B}/report?baseline={RUN_A}"),
+        lambda w, r: "regressed",
+        lists=True,
+    ),
+    Case(
+        "/evals/diff",
+        EVALS,
+        fixed(f"/evals/diff?a={RUN_A}&b={RUN_B}"),
+        lambda w, r: "1 regressed",
+        lists=True,
+    ),
 ]
 
 # Form posts that decide on a message (htmx): tested by `test_decisions_matrix`.
@@ -172,6 +192,7 @@ def test_every_route_is_in_the_matrix(app: FastAPI) -> None:
 
 
 def test_authorization_matrix(app: FastAPI, world: World) -> None:
+    write_runs(app)
     cells = 0
     leaks: list[str] = []
     wrong: list[str] = []
@@ -238,7 +259,8 @@ def test_authorization_matrix(app: FastAPI, world: World) -> None:
     # Queue and patients: list pages /queue, /patients 2 × 10 = 20; list JSON /outreach,
     # /patients/at-risk 2 × 18 = 36; message by id (no organization targets): anonymous
     # 1 + 1, owner 2 × (1 + 1), others 3 × 2 × (1 + 2) = 2 + 4 + 18 = 24. 228 + 80 = 308.
-    assert cells == 308
+    # Evals: 4 list pages × (2 anonymous + 4 roles × 2) = 40. 308 + 40 = 348.
+    assert cells == 348
 
 
 def _states(world: World) -> dict[str, str]:

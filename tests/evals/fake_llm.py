@@ -72,3 +72,71 @@ class OutreachWriter:
         if "one short email message" in prompt:
             body = "A note from {practice_name}\n" + body
         return Answer(json.dumps({"text": body}))
+
+
+class RouterCaller:
+    """A fake that answers the chat tool-call prompt with the no-LLM router's reading of the
+    prompt's QUESTION line (for the allowed locations the prompt states). It keeps the chat
+    suite's LLM path — prompt, record, replay, parse, check — tested offline; it says nothing
+    about a real model's choices."""
+
+    model_name = "fake-router"
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def invoke(self, prompt: str) -> Answer:
+        from agent.chat.router import Router
+        from evals.suites.chat import load_directory
+
+        self.calls += 1
+        directory, last_day = load_directory()
+        question = prompt.rsplit("QUESTION: ", 1)[1].split("\n", 1)[0]
+        seen = re.search(r"This user may see locations: ([\d, ]+)\.", prompt)
+        assert seen is not None, "the prompt states the allowed locations"
+        allowed = tuple(int(x) for x in seen.group(1).split(","))
+        route = Router(directory).route(question, allowed_location_ids=allowed, last_day=last_day)
+        return Answer(json.dumps({"status": route.status, "tool": route.tool, "args": route.args}))
+
+
+_CONCRETE = re.compile(
+    r"\b(ask|have|call|book|confirm|reallocate|review|pick|text|schedule|move)\b", re.I
+)
+_VAGUE = re.compile(r"look into|keep an eye|consider|at some point|let us know", re.I)
+_HYPE = re.compile(r"great news|amazing|superstar|huge|last chance|don't miss", re.I)
+_JARGON = re.compile(r"\b(kpi|delta|cohort|ltv|cac|vs\.|trailing-12)\b", re.I)
+
+
+class RubricJudge:
+    """A fake judge that grades the text between the judge prompt's <<< >>> markers by rules
+    of thumb (shouting and hype lower tone; long sentences and jargon lower clarity; concrete
+    verbs or a booking link raise actionability). It stands in for a judge model so the judge
+    path — prompt, record, replay, parse, calibration — runs offline; its agreement with the
+    hand labels measures these rules, not a model."""
+
+    model_name = "fake-judge"
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def invoke(self, prompt: str) -> Answer:
+        self.calls += 1
+        text = prompt.split("<<<\n", 1)[1].rsplit("\n>>>", 1)[0]
+        shouting = len(re.findall(r"\b[A-Z]{4,}\b", text.replace("STOP", "")))
+        tone = 5 - 2 * ("!!" in text) - 2 * bool(_HYPE.search(text)) - (shouting > 1)
+        sentences = [s for s in re.split(r"[.!?\n]+", text) if s.strip()]
+        words = sum(len(s.split()) for s in sentences) / max(len(sentences), 1)
+        clarity = 5 if words <= 18 else 4 if words <= 25 else 3 if words <= 35 else 1
+        clarity -= 2 * (len(_JARGON.findall(text)) >= 2) + ("!!!" in text)
+        if "{booking_link}" in text:
+            actionability = 5
+        else:
+            actions = [line for line in text.splitlines() if "Action:" in line]
+            concrete = sum(1 for a in actions if _CONCRETE.search(a) and not _VAGUE.search(a))
+            actionability = 1 if not actions else 2 + 3 * concrete // len(actions)
+        scores = {"tone": tone, "clarity": clarity, "actionability": actionability}
+        answer = {
+            dim: {"score": max(1, min(5, score)), "reason": "rule of thumb"}
+            for dim, score in scores.items()
+        }
+        return Answer(json.dumps(answer))

@@ -61,3 +61,22 @@ def test_matrix_runs_every_model_and_version(tmp_path: Path) -> None:
         ("fake-follower", "v1"),
     ]
     assert all(c["errors"] == 0 and c["pass_rate"] >= 0.95 for c in cells)
+
+
+def test_html_shows_the_judges_score_distribution() -> None:
+    run = {
+        "run_id": "r1", "suite": "briefing", "model": "template", "prompt_version": "v1",
+        "prompt_hash": "p" * 12, "dataset_hash": "d" * 12, "cases": 0, "passed": 0,
+        "pass_rate": 0.0, "results": [],
+        "judge": {
+            "model": "judge-<x>", "graded": 3, "unparseable": 1,
+            "tone": {"mean": 3.0, "distribution": {"1": 1, "2": 0, "3": 0, "4": 1, "5": 1}},
+        },
+    }  # fmt: skip
+    page = html_report(run)
+    assert "LLM judge · judge-&lt;x&gt;" in page
+    assert "3 texts graded, 1 unparseable replies (scored 1)" in page
+    # tone row: mean 3.0, then counts for scores 1..5
+    assert "<td>tone</td><td>3.0</td><td>1</td><td>0</td><td>0</td><td>1</td><td>1</td>" in page
+    assert "<td>clarity</td>" not in page  # no clarity scores given, no row
+    assert html_report({**run, "judge": None}).count("LLM judge") == 0
