@@ -2,10 +2,9 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-# The whole suite on every logical core (at most 4: each worker builds its own demo practices),
-# printing the 10 slowest tests. `--dist loadgroup` keeps each backend's demo tests on one
-# worker once pytest-xdist honours xdist_group marks again on pytest 9.2 (pytest-xdist #1386);
-# until then it distributes like `--dist load`.
+# The whole suite on every logical core (at most 4), printing the 10 slowest tests.
+# `--dist loadgroup` keeps each demo practice's tests on one worker, which builds it once
+# (tests/conftest.py makes the xdist_group marks work on pytest 9.2, pytest-xdist #1386).
 PYTEST_ALL := $(BIN)/pytest -n logical --maxprocesses=4 --dist loadgroup --durations=10
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 DEV_STAMP := $(VENV)/.installed-dev-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)

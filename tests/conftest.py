@@ -23,6 +23,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import pytest
+from _pytest.nodeid import coerce_node_id  # see pytest_collection_modifyitems
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlmodel import SQLModel
@@ -189,18 +190,30 @@ def demo_engine(
 
 SHARED_DEMOS = ("demo_engine", "demo_cli")
 """Session fixtures that build a demo practice per backend: expensive, so under pytest-xdist
-(`--dist loadgroup`, see the Makefile) every test using one backend's demo should run on one
-worker, which builds it once, while the other backend's demo tests run on another. pytest-xdist
-3.8 on pytest 9.2 ignores xdist_group marks (pytest-xdist issue #1386), so today each worker
-builds the demos its tests need; each build lives in its own schema or file, so workers never
-share rows either way."""
+(`--dist loadgroup`, see the Makefile) every test using one backend's demo runs on one worker,
+which builds it once, while the other demos' tests run on other workers. Each build lives in its
+own schema or file, so workers never share rows."""
+
+
+def _group_suffix(item: pytest.Item) -> str | None:
+    names = sorted({str(mark.args[0]) for mark in item.iter_markers("xdist_group")})
+    return "_".join(names) or None
 
 
 @pytest.hookimpl(tryfirst=True)  # before xdist reads the xdist_group marks
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
         params = getattr(item, "callspec", None)
         for name in SHARED_DEMOS:
             if params is not None and name in params.params:
                 item.add_marker(pytest.mark.xdist_group(f"{name}-{params.params[name]}"))
                 break
+    if not getattr(config.option, "loadgroup", False):  # set on xdist workers only
+        return
+    # pytest-xdist 3.8 groups a test by an "@group" suffix of its node id, which it writes to
+    # `item._nodeid`; pytest 9.2 keeps the id in `item._id`, so that write is lost and every
+    # worker builds every demo (pytest-xdist #1386). Write the suffix where pytest reads it.
+    for item in items:
+        group = _group_suffix(item)
+        if group is not None and "@" not in item.nodeid:
+            item._id = coerce_node_id(f"{item.nodeid}@{group}")
