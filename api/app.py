@@ -19,7 +19,7 @@ from starlette.exceptions import HTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
 from api import chat, csrf
-from api.routes import api_v1, auth, health, pages, queue
+from api.routes import api_v1, auth, evals, health, pages, queue
 from api.security import LoginLimiter, session_secret
 from api.templating import STATIC_DIR, render
 from clarity.settings import Settings
@@ -93,7 +93,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
     app.include_router(queue.router)
     app.include_router(api_v1.router)
     app.include_router(chat.router)
-    app.include_router(__import__("api.routes.evals", fromlist=["router"]).router)
+    app.include_router(evals.router)
     if settings.twilio_auth_token is not None:
         from api.webhooks import webhooks_router
 
