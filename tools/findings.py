@@ -14,9 +14,10 @@ Kinds, windows and dollar formulas (every formula is also written, with its numb
 draft's `formula` and `evidence`):
 
 - `rebooking_gap` (per provider and per location): completed rebookable visits in the 30 days
-  ending the day before `as_of` (so each visit had its day to be rebooked). Target = the higher
-  of the rebooking target (60%) and the subject's own rate in the 182 days before the window.
-  dollars = (target − actual) × eligible visits × average visit value, per month.
+  ending `as_of` — the window of the rebooking-rate KPI in the briefing's table
+  (`Period.trailing(30, as_of)`), so one scope and period give one rate everywhere. Target =
+  the higher of the rebooking target (60%) and the subject's own rate in the 182 days before
+  the window. dollars = (target − actual) × eligible visits × average visit value, per month.
 - `comp_above_range` / `comp_below_range` (per provider): the last three calendar months that
   are complete on `as_of` **and** that the provider's payroll reaches (payroll imported up to
   Nov 15 makes October the last month), over the days payroll covers. Ratio above the healthy
@@ -71,6 +72,7 @@ MIN_REBOOKING_GAP = 0.02
 MIN_UTILIZATION_GAP = 0.02
 CAC_JUMP_RATIO = 1.25
 VIP_QUIET_DAYS = 120
+KPI_WINDOW_DAYS = 30  # the briefing's KPI table: the 30 days ending as_of
 
 
 class PersistedFinding(BaseModel):
@@ -202,7 +204,7 @@ class _Context:
 
 
 def _rebooking(ctx: _Context, as_of: date) -> list[FindingDraft]:
-    window = Period(as_of - timedelta(days=30), as_of - timedelta(days=1))
+    window = Period.trailing(KPI_WINDOW_DAYS, as_of)
     baseline = Period(window.start - timedelta(days=182), window.start - timedelta(days=1))
     setting = ctx.targets.rebooking_rate
     drafts = []
@@ -627,7 +629,7 @@ def _vip(ctx: _Context, engine: Engine, as_of: date, location_id: int | None) ->
 
 
 def _utilization(ctx: _Context, as_of: date) -> list[FindingDraft]:
-    window = Period.trailing(30, as_of)
+    window = Period.trailing(KPI_WINDOW_DAYS, as_of)
     target = ctx.targets.utilization
     capacity = capacity_counts(ctx.conn, ctx.res, window, group="provider")
     production = revenue_counts(ctx.conn, ctx.res, window, group="provider", providers_only=True)
@@ -718,7 +720,7 @@ def ticket_counts(conn: Connection, res: Resolved, period: Period) -> dict[int, 
 
 
 def _no_shows(ctx: _Context, as_of: date) -> list[FindingDraft]:
-    window = Period.trailing(30, as_of)
+    window = Period.trailing(KPI_WINDOW_DAYS, as_of)
     target = ctx.targets.no_show_rate
     drafts = []
     counts = attendance_counts(ctx.conn, ctx.res, window, group="location")
