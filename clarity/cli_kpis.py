@@ -19,6 +19,8 @@ from rich.table import Table
 from clarity.cli_common import fail, scope_errors, settings, store_context
 
 if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
     from clarity.settings import Settings
     from tools.facts import Fact
     from tools.scope import Period
@@ -102,6 +104,11 @@ def findings(
     as_of: str | None = AS_OF,
     org: int | None = ORG,
     save: bool = typer.Option(False, "--save", help="Store them (upsert by fingerprint)."),
+    summary: bool = typer.Option(
+        False,
+        "--summary",
+        help="The total opportunity instead: the seed's gaps in $/year and % of revenue.",
+    ),
     as_json: bool = JSON,
 ) -> None:
     """Gaps worth attention, with dollars attached, largest first."""
@@ -109,6 +116,9 @@ def findings(
 
     ctx = store_context(org=org, location=location, as_of=as_of)
     day = ctx.as_of
+    if summary:
+        _opportunity(ctx.engine, ctx.organization_id, location, day, as_json)
+        return
     with scope_errors():
         drafts = compute_findings(
             ctx.engine,
@@ -135,6 +145,59 @@ def findings(
     console.print(table)
     if not drafts:
         console.print("no findings: nothing crosses its threshold with enough data")
+
+
+def _opportunity(
+    engine: Engine, organization_id: int, location: int | None, day: date, as_json: bool
+) -> None:
+    """`findings --summary`: `tools.opportunity.total_opportunity` as a table or JSON."""
+    from tools.opportunity import GAP_LABELS, GAPS, total_opportunity
+
+    with scope_errors():
+        result = total_opportunity(
+            engine,
+            organization_id=organization_id,
+            as_of=day,
+            location_id=location,
+            targets=targets_from(settings()),
+        )
+    if as_json:
+        print(json.dumps(result.model_dump(mode="json", exclude={"facts"}), indent=2))
+        return
+    table = Table(
+        title=f"Total opportunity, $/year — {result.period_start}..{result.period_end}",
+        show_edge=False,
+    )
+    table.add_column("location")
+    for gap in GAPS:
+        table.add_column(GAP_LABELS[gap], justify="right")
+    table.add_column("total", justify="right")
+    table.add_column("% of revenue", justify="right")
+
+    def share(value: float | None) -> str:
+        return "—" if value is None else f"{value:.1%}"
+
+    for row in result.by_location:
+        by_gap = {g.gap: g.dollars_per_year for g in row.gaps}
+        table.add_row(
+            row.name,
+            *[f"${by_gap[gap]:,.0f}" for gap in GAPS],
+            f"${row.total_per_year:,.0f}",
+            share(row.share_of_revenue),
+        )
+    if len(result.by_location) > 1:
+        table.add_row(
+            "organization",
+            *[f"${result.gaps[gap]:,.0f}" for gap in GAPS],
+            f"${result.total_per_year:,.0f}",
+            share(result.share_of_revenue),
+        )
+    console.print(table)
+    console.print(
+        f"Total: ${result.total_per_year:,.0f}/year, {share(result.share_of_revenue)} of "
+        f"${result.revenue_year:,.0f} net revenue. Formulas: tools/opportunity.py.",
+        highlight=False,
+    )
 
 
 def provider_pnl_command(
