@@ -268,13 +268,19 @@ def total_opportunity(
         revenue_year=revenue,
         total_per_year=total,
         share_of_revenue=_share(total, revenue),
-        facts=_facts(scope_key, year, by_gap, total, revenue),
+        facts=_facts(scope_key, year, by_gap, total, revenue, rows),
     )
 
 
 def _facts(
-    scope_key: str, year: Period, by_gap: dict[str, float], total: float, revenue: float
+    scope_key: str,
+    year: Period,
+    by_gap: dict[str, float],
+    total: float,
+    revenue: float,
+    rows: list[LocationOpportunity],
 ) -> list[Fact]:
+    """Each gap, each location's total (when there are several), the total and its share."""
     slug = scope_key.replace(":", "-")
 
     def fact(name: str, label: str, value: float, unit: Unit) -> Fact:
@@ -293,6 +299,16 @@ def _facts(
         fact(gap, f"{GAP_LABELS[gap]} gap per year", dollars, "USD")
         for gap, dollars in by_gap.items()
     ]
+    if len(rows) > 1:
+        facts += [
+            fact(
+                f"location-{row.location_id}",
+                f"Total opportunity per year, {row.name}",
+                row.total_per_year,
+                "USD",
+            )
+            for row in rows
+        ]
     facts.append(fact("total", "Total opportunity per year", total, "USD"))
     if revenue > 0:
         facts.append(
