@@ -34,6 +34,11 @@ draft's `formula` and `evidence`):
   expected to be lost) ÷ 12.
 - `utilization_gap` (per provider): the 30 days ending `as_of`. Target = 65%;
   dollars = (target − actual) × available hours × production per booked hour, per month.
+- `retention_gap` (per location): 12-month retention (`tools.operations.retention_12m`) as
+  of `as_of` below the retention target (35%, the seed's 30–40% average) by 2 points or more:
+  dollars = (target − actual) × cohort patients × revenue per patient over the 365 days ending
+  `as_of` (`tools.seed_metrics.revenue_per_patient`), per month — the retention gap of
+  `tools.opportunity`.
 - `no_show_cost` (per location): the 30 days ending `as_of`, when the no-show rate is worse
   than the target (17.5%): dollars = (rate − target) × seen appointments (completed +
   no-shows) × average ticket (net sales of the window's completed visits / completed visits),
@@ -60,7 +65,13 @@ from tools.benchmarks import load_benchmarks
 from tools.facts import Fact, FactMaker, FindingDraft, Unit
 from tools.kpi_base import GroupBy, Resolved, fact_id, resolve
 from tools.marketing import new_patient_counts, spend_counts
-from tools.operations import attendance_counts, capacity_counts, rebooking_counts, revenue_counts
+from tools.operations import (
+    attendance_counts,
+    capacity_counts,
+    rebooking_counts,
+    retention_12m,
+    revenue_counts,
+)
 from tools.pnl import comp_ratio_counts
 from tools.scope import Period, Scope
 from tools.targets import Targets, per_month, per_month_words
@@ -70,6 +81,8 @@ SOURCE = "tools.findings"
 MIN_SAMPLE = 30
 MIN_REBOOKING_GAP = 0.02
 MIN_UTILIZATION_GAP = 0.02
+MIN_RETENTION_GAP = 0.02
+YEAR_DAYS = 365
 CAC_JUMP_RATIO = 1.25
 VIP_QUIET_DAYS = 120
 KPI_WINDOW_DAYS = 30  # the briefing's KPI table: the 30 days ending as_of
@@ -795,6 +808,68 @@ def _no_shows(ctx: _Context, as_of: date) -> list[FindingDraft]:
     return drafts
 
 
+def _retention_gap(ctx: _Context, engine: Engine, as_of: date) -> list[FindingDraft]:
+    from tools.seed_metrics import revenue_per_patient
+
+    year = Period.trailing(YEAR_DAYS, as_of)
+    target = ctx.targets.retention_12m
+    drafts = []
+    for loc in sorted(ctx.res.location_ids):
+        scope = Scope(ctx.organization_id, loc)
+        kpi = retention_12m(engine, scope, year)
+        cohort = int(kpi.denominator or 0)
+        if kpi.value is None or cohort < ctx.min_sample or target - kpi.value < MIN_RETENTION_GAP:
+            continue
+        per_patient = revenue_per_patient(engine, scope, year).value or 0.0
+        total = (target - kpi.value) * cohort * per_patient
+        if total <= 0:
+            continue
+        key, name, location_id, _ = ctx.subject("location", loc)
+        target_used = f"retention target {target:.0%} (seed 001 industry average 30–40%, midpoint)"
+        formula = (
+            f"(target {target:.0%} − actual {kpi.value:.1%}) × {cohort} patients seen the year "
+            f"before × ${per_patient:,.2f} revenue per patient = "
+            f"{per_month_words(total, year.days)}"
+        )
+        drafts.append(
+            ctx.draft(
+                kind="retention_gap",
+                scope=key,
+                title=f"{name}: 12-month retention {kpi.value:.0%} vs target {target:.0%}",
+                period=year,
+                dollars=per_month(total, year.days),
+                formula=formula,
+                action=f"Have {name}'s front desk call last year's patients who have not "
+                "been back, starting with the most valuable.",
+                evidence={
+                    "retention": round(kpi.value, 4),
+                    "target": target,
+                    "cohort_patients": cohort,
+                    "retained_patients": int(kpi.numerator or 0),
+                    "revenue_per_patient_usd": round(per_patient, 2),
+                    "benchmark": "retention average 30–40%, top 60–80% (seed 001)",
+                },
+                facts=[
+                    _fact(
+                        "retention_gap",
+                        key,
+                        year,
+                        "actual",
+                        f"12-month retention, {name}",
+                        round(kpi.value, 6),
+                        "percent",
+                    ),
+                ],
+                location_id=location_id,
+                provider_id=None,
+                window_dollars=total,
+                window_days=year.days,
+                target_used=target_used,
+            )
+        )
+    return drafts
+
+
 # --------------------------------------------------------------------------- public API
 
 
@@ -822,6 +897,7 @@ def compute_findings(
             *_no_shows(ctx, as_of),
         ]
     drafts.extend(_vip(ctx, engine, as_of, location_id))
+    drafts.extend(_retention_gap(ctx, engine, as_of))
     drafts = [d for d in drafts if d.dollars > 0]
     drafts.sort(key=lambda d: (-d.dollars, d.kind, d.scope))
     return drafts

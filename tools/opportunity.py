@@ -48,6 +48,7 @@ from tools.operations import (
 )
 from tools.pnl import comp_ratio_counts
 from tools.scope import Period, Scope
+from tools.seed_metrics import patients_seen
 from tools.targets import Targets
 
 SOURCE = "tools.opportunity"
@@ -147,20 +148,6 @@ def _compensation(conn: Connection, res: Resolved, year: Period, targets: Target
     )
 
 
-def _patients_seen(conn: Connection, res: Resolved, year: Period) -> int:
-    a = t.appointment
-    query = (
-        select(a.c.patient_id)
-        .where(
-            a.c.status == "completed",
-            a.c.local_date.between(year.start, year.end),
-            a.c.location_id.in_(res.location_ids),
-        )
-        .distinct()
-    )
-    return len(conn.execute(query).all())
-
-
 def _retention(
     engine: Engine,
     conn: Connection,
@@ -173,7 +160,7 @@ def _retention(
     kpi = retention_12m(engine, scope, year)
     cohort = int(kpi.denominator or 0)
     actual = kpi.value
-    seen = _patients_seen(conn, res, year)
+    seen = patients_seen(conn, res, year)
     per_patient = revenue_cents / 100 / seen if seen else 0.0
     gap = max(0.0, targets.retention_12m - actual) if actual is not None else 0.0
     return GapSize(

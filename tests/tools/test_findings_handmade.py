@@ -106,6 +106,24 @@ def test_rebooking_gap_rate_is_the_kpi_tables_rate(store: Engine) -> None:
         assert kpi.value == pytest.approx(expected)
 
 
+def test_retention_gap(store: Engine) -> None:
+    # As of Oct 31: Back Bay's cohort (completed visits Nov 2024–Oct 2025) P1 P7 P8 P9 = 4;
+    # back within the year P1 and P8 → 50%, above the 35% default target: no finding.
+    drafts = compute_findings(store, organization_id=1, as_of=OCT_31, min_sample=1)
+    assert _only(drafts, "retention_gap") == []
+    # With a 75% target: (0.75 − 0.50) × 4 = 1 patient × revenue per patient over the year
+    # (Nov 1 2025–Oct 31 2026: $2,399 / 6 patients seen = $399.83) = $399.83 over 365 days
+    # → × 30.4375 / 365 = $33.34 per month. Austin has no cohort: no finding.
+    higher = replace(Targets.default(), retention_12m=0.75)
+    drafts = compute_findings(store, organization_id=1, as_of=OCT_31, min_sample=1, targets=higher)
+    (gap,) = _only(drafts, "retention_gap")
+    assert gap.scope == "location:1"
+    assert gap.evidence["window_dollars_usd"] == pytest.approx(399.83, abs=0.01)
+    assert gap.dollars == pytest.approx(33.34, abs=0.01)
+    assert gap.evidence["cohort_patients"] == 4 and gap.evidence["retention"] == 0.5
+    assert "retention target 75%" in gap.evidence["target_used"]
+
+
 def test_utilization_gap(store: Engine) -> None:
     # Window Oct 2–31. Ana: completed minutes V1 V2 V3 V5 V7 = 5 × 30 = 150 of 960 shift
     # minutes → 15.625%; production 500 + 450 + 500 + 500 − 450 (refund) = $1,500 over 2.5
