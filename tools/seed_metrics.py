@@ -26,6 +26,8 @@ for the provider-hour metric):
 
 from __future__ import annotations
 
+from datetime import date
+
 from pydantic import BaseModel
 from sqlalchemy import Connection, Engine, and_, case, exists, func, select
 
@@ -33,9 +35,18 @@ from store import tables as t
 from store.models import AppointmentStatus
 from tools.kpi_base import KpiValue, Resolved, cents_to_usd, make_kpi, ratio, resolve
 from tools.marketing import new_patients_query, spend_counts
+from tools.membership import membership_conversion, revenue_per_member
 from tools.operations import capacity_counts, revenue_counts
 from tools.pnl import provider_pnl
+from tools.portfolio import ServiceMix, treatment_mix
 from tools.scope import Period, Scope
+from tools.slots import (
+    SlotCell,
+    TreatmentRebooking,
+    WeekdayUtilization,
+    rebooking_by_treatment,
+    slot_grid,
+)
 from tools.sqlfn import plus_days
 
 SOURCE = "tools.kpis"
@@ -292,12 +303,100 @@ def adjusted_revenue_per_provider_hour(
 
 __all__ = [
     "CohortRebooking",
+    "LocationMix",
+    "MoreMetrics",
     "TreatmentCac",
     "adjusted_revenue_per_provider_hour",
     "cac_by_first_treatment",
     "cost_per_lead",
     "cost_per_retained_patient",
+    "location_mix",
+    "more_metrics",
     "patients_seen",
     "rebooking_by_cohort",
     "revenue_per_patient",
 ]
+
+
+class LocationMix(BaseModel):
+    """A location's treatment mix: gross margin overall and its largest lines."""
+
+    location_id: int
+    name: str
+    revenue: float
+    margin: float | None
+    top: list[ServiceMix]
+
+
+class MoreMetrics(BaseModel):
+    """Everything `clarity kpis --more` shows for one scope and period."""
+
+    scope: str
+    period_start: date
+    period_end: date
+    kpis: list[KpiValue]
+    rebooking_by_cohort: list[CohortRebooking]
+    rebooking_by_treatment: list[TreatmentRebooking]
+    cac_by_first_treatment: list[TreatmentCac]
+    provider_hours: list[KpiValue]
+    weekdays: list[WeekdayUtilization]
+    best_slots: list[SlotCell]
+    treatment_mix: list[LocationMix]
+
+
+def location_mix(engine: Engine, scope: Scope, period: Period, top: int = 3) -> list[LocationMix]:
+    """Per location in scope: gross margin = (net revenue − cost of goods) / net revenue over
+    every sale line of the period, and its `top` lines by revenue (`tools.portfolio`)."""
+    with engine.connect() as conn:
+        res = resolve(conn, scope)
+        names = dict(
+            conn.execute(
+                select(t.location.c.id, t.location.c.name).where(
+                    t.location.c.id.in_(res.location_ids)
+                )
+            ).all()
+        )
+    rows = []
+    for loc in sorted(names):
+        mix = treatment_mix(engine, Scope(scope.organization_id, loc), period)
+        revenue = sum(line.revenue for line in mix)
+        cogs = sum(line.cost_of_goods for line in mix)
+        rows.append(
+            LocationMix(
+                location_id=loc,
+                name=names[loc],
+                revenue=round(revenue, 2),
+                margin=None if revenue <= 0 else round((revenue - cogs) / revenue, 6),
+                top=mix[:top],
+            )
+        )
+    return rows
+
+
+def more_metrics(engine: Engine, scope: Scope, period: Period) -> MoreMetrics:
+    """The seed's further metrics for an organization or location (module doc; membership
+    from `tools.membership`, slots and rebooking by treatment from `tools.slots`, the mix from
+    `tools.portfolio`). Best slots = the five weekday × hour cells with the most revenue per
+    booked hour among cells with at least 5 completed visits."""
+    grid = slot_grid(engine, scope, period)
+    cells = [c for c in grid.cells if c.completed >= 5 and c.revenue_per_booked_hour is not None]
+    cells.sort(key=lambda c: -(c.revenue_per_booked_hour or 0.0))
+    return MoreMetrics(
+        scope=scope.key(),
+        period_start=period.start,
+        period_end=period.end,
+        kpis=[
+            cost_per_lead(engine, scope, period),
+            revenue_per_patient(engine, scope, period),
+            cost_per_retained_patient(engine, scope, period),
+            revenue_per_member(engine, scope, period),
+            membership_conversion(engine, scope, period),
+        ],
+        rebooking_by_cohort=rebooking_by_cohort(engine, scope, period),
+        rebooking_by_treatment=rebooking_by_treatment(engine, scope, period),
+        cac_by_first_treatment=cac_by_first_treatment(engine, scope, period),
+        provider_hours=adjusted_revenue_per_provider_hour(engine, scope, period),
+        weekdays=grid.weekdays,
+        best_slots=cells[:5],
+        treatment_mix=location_mix(engine, scope, period),
+    )

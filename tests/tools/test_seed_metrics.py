@@ -109,3 +109,24 @@ def test_revenue_per_provider_hour_after_compensation(store: Engine) -> None:
     assert rows["provider:1"].denominator == pytest.approx(16.0)
     assert rows["provider:2"].value is None
     assert rows["provider:3"].value is None
+
+
+def test_treatment_mix_and_margin_per_location(store: Engine) -> None:
+    # Back Bay, October: Botox 500 + 450 + 500 + 500 − 450 (refund) = $1,500, cost of goods
+    # 4 × 150 = $600; Filler $800, $240; membership $99, $0 → revenue $2,399, margin
+    # (2,399 − 840) / 2,399 = 64.99%. Austin: retail $300, cost $100 → 66.67%.
+    rows = {r.name: r for r in m.location_mix(store, ORG, OCT)}
+    assert rows["Back Bay"].revenue == pytest.approx(2_399.0)
+    assert rows["Back Bay"].margin == pytest.approx(1_559 / 2_399, abs=1e-6)
+    assert [line.item for line in rows["Back Bay"].top] == ["Botox", "Filler", "membership"]
+    assert rows["Austin"].margin == pytest.approx(200 / 300, abs=1e-6)
+
+
+def test_more_metrics_bundle(store: Engine) -> None:
+    more = m.more_metrics(store, Scope(1, 1), OCT)
+    by_kpi = {k.kpi: k.value for k in more.kpis}
+    # Back Bay: cost per lead $900 / 4; revenue per patient $2,399 / 6.
+    assert by_kpi["cost_per_lead"] == 225.0
+    assert by_kpi["revenue_per_patient"] == pytest.approx(399.83)
+    assert {"revenue_per_member", "membership_conversion"} <= set(by_kpi)
+    assert [r.cohort for r in more.rebooking_by_cohort] == ["new", "returning"]
