@@ -65,9 +65,9 @@ def test_no_show_cost_counts_only_the_excess_over_the_target(store: Engine) -> N
 
 
 def test_rebooking_gap(store: Engine) -> None:
-    # as_of Nov 1 → window Oct 3–Nov 1 (the 30 days ending as_of, the KPI table's). Ana: V1 V2 V3 V7 eligible,
-    # V1 V2 V7 rebooked → 75%, above the 60% target. Ben: V4 (Filler, $800) not rebooked →
-    # 0%; no visits in his 182-day baseline → target 60%.
+    # as_of Nov 1 → window Oct 3–Nov 1 (the 30 days ending as_of, the KPI table's).
+    # Ana: V1 V2 V3 V7 eligible, V1 V2 V7 rebooked → 75%, above the 60% target.
+    # Ben: V4 (Filler, $800) not rebooked → 0%; no visits in his 182-day baseline → target 60%.
     # (0.60 − 0) × 1 visit × $800 = $480 over 30 days → 480 × 30.4375 / 30 = $487.00.
     # Back Bay as a whole: 3 of 5 = 60% → no gap.
     drafts = compute_findings(store, organization_id=1, as_of=date(2026, 11, 1), min_sample=1)
