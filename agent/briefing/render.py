@@ -148,6 +148,7 @@ def render_briefing(
         "url": url,
         "charts": charts,
         "patient": call_line_marker,
+        "opportunity": [facts[fid] for fid in gathered.opportunity_fact_ids if fid in facts],
     }
     return Rendered(
         subject=f"{gathered.scope_label} briefing, {day}: {written.headline}"[:200],

@@ -132,6 +132,18 @@ TEMPLATES: dict[str, str] = {
         "{% for res in result.results %}{% for c in res.cac %}- {{ c.channel }}: "
         "{{ c.display }} [{{ c.fact_id }}]\n{% endfor %}{% endfor %}"
     ),
+    "opportunity": (
+        "What closing each gap to its target is worth per year, data through "
+        "{{ result.as_of }}:\n{% for res in result.results %}{% for f in res.facts %}"
+        "- {{ f.label }}: {{ f.display }} [{{ f.fact_id }}]\n{% endfor %}{% endfor %}"
+    ),
+    "more_metrics": (
+        "{{ result.period }}:\n{% for res in result.results %}"
+        "{% for k in res.kpis + res.rebooking_by_cohort + res.cac_by_first_treatment"
+        " + res.margin_by_location + res.revenue_per_provider_hour_after_pay %}"
+        "{% if k.fact_id is defined %}- {{ k.label }}: {{ k.display }} [{{ k.fact_id }}]\n"
+        "{% endif %}{% endfor %}{% endfor %}"
+    ),
 }
 TEMPLATE_OF_INTENT = {"lapsed_vips": "vips"}
 
