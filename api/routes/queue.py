@@ -173,6 +173,8 @@ def bulk_approve_post(
 def patients_page(
     request: Request, session: SessionDep, engine: EngineDep, scope: Scope, user: CurrentUser
 ) -> HTMLResponse:
-    """At-risk patients of the user's locations, most dollars at stake first."""
+    """At-risk patients of the user's locations, most dollars at stake first, and tomorrow's
+    no-show risk list for confirmation calls."""
     view = pv.at_risk(session, engine, scope)
-    return render(request, "patients.html", {"v": view}, user=user)
+    no_shows = pv.no_show_tomorrow(session, engine, scope)
+    return render(request, "patients.html", {"v": view, "ns": no_shows}, user=user)

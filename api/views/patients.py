@@ -1,6 +1,7 @@
-"""Patients as the app shows them: the at-risk list of the user's locations
-(`tools.at_risk.at_risk_patients`, ranked by dollars at stake) with its reasons in numbers and
-dollars. A patient belongs to the location of her last visit (as in `tools.at_risk`); names and
+"""Patients as the app shows them: the at-risk list of the user's locations and tomorrow's
+no-show risk list for confirmation calls (`no_show_tomorrow`). The at-risk list
+(`tools.at_risk.at_risk_patients`, ranked by dollars at stake) comes with its reasons in numbers
+and dollars. A patient belongs to the location of her last visit (as in `tools.at_risk`); names and
 phones are shown only to roles that may see contact data, else pseudonyms.
 
 The day looked at is the last day with sales at the user's locations (as the dashboard's).
@@ -8,7 +9,7 @@ The day looked at is the last day with sales at the user's locations (as the das
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from pydantic import BaseModel
 from sqlalchemy import Engine
@@ -39,6 +40,8 @@ class AtRiskView(BaseModel):
     as_of: date | None
     total_dollars_at_stake: float
     patients: list[AtRiskLine]
+    #: Why the list is empty when it could not be computed (e.g. too few patients to fit).
+    note: str | None = None
 
 
 def at_risk(session: Session, engine: Engine, scope: UserScope, *, limit: int = 100) -> AtRiskView:
@@ -51,11 +54,11 @@ def at_risk(session: Session, engine: Engine, scope: UserScope, *, limit: int = 
     as_of = last_activity_day(engine, scope.organization_id, sorted(scope.location_ids))
     if as_of is None:
         return AtRiskView(as_of=None, total_dollars_at_stake=0.0, patients=[])
-    rows = [
-        r
-        for r in at_risk_patients(engine, as_of=as_of, organization_id=scope.organization_id)
-        if r.location_id in scope.location_ids
-    ][:limit]
+    try:
+        found = at_risk_patients(engine, as_of=as_of, organization_id=scope.organization_id)
+    except ValueError as exc:  # too little history to fit the return model: say so, no 500
+        return AtRiskView(as_of=as_of, total_dollars_at_stake=0.0, patients=[], note=str(exc))
+    rows = [r for r in found if r.location_id in scope.location_ids][:limit]
     known = contacts(session, scope, {r.patient_id for r in rows})
     lines = []
     for r in rows:
@@ -79,3 +82,79 @@ def at_risk(session: Session, engine: Engine, scope: UserScope, *, limit: int = 
         )
     total = round(sum(line.dollars_at_stake for line in lines), 2)
     return AtRiskView(as_of=as_of, total_dollars_at_stake=total, patients=lines)
+
+
+class NoShowLine(BaseModel):
+    appointment_id: int
+    patient_id: int
+    pseudonym: str
+    name: str | None
+    phone: str | None
+    location_id: int
+    service: str
+    local_time: str
+    p_no_show: float
+    risk_display: str
+    expected_loss: float
+    expected_loss_display: str
+    reasons: list[str]
+
+
+class NoShowView(BaseModel):
+    as_of: date | None
+    day: date | None
+    method: str | None
+    total_expected_loss: float
+    appointments: list[NoShowLine]
+
+
+def no_show_tomorrow(
+    session: Session, engine: Engine, scope: UserScope, *, limit: int = 50
+) -> NoShowView:
+    """Tomorrow's booked appointments at the scope's locations, riskiest first, at most
+    `limit`, for confirmation calls. "Tomorrow" is the day after the last day with activity at
+    those locations (the at-risk list's as-of day); `p_no_show` and `expected_loss` (= p ×
+    the service's list price) come from `tools.no_show_risk.score_upcoming`;
+    `total_expected_loss` sums the listed ones."""
+    from tools.no_show_risk import score_upcoming
+
+    empty = NoShowView(as_of=None, day=None, method=None, total_expected_loss=0.0, appointments=[])
+    if not scope.location_ids:
+        return empty
+    as_of = last_activity_day(engine, scope.organization_id, sorted(scope.location_ids))
+    if as_of is None:
+        return empty
+    day = as_of + timedelta(days=1)
+    rows = [
+        r
+        for r in score_upcoming(engine, as_of=as_of, day=day)
+        if r.location_id in scope.location_ids
+    ][:limit]
+    known = contacts(session, scope, {r.patient_id for r in rows})
+    lines = []
+    for r in rows:
+        name, phone = known.get(r.patient_id, (None, None))
+        lines.append(
+            NoShowLine(
+                appointment_id=r.appointment_id,
+                patient_id=r.patient_id,
+                pseudonym=r.pseudonym,
+                name=name,
+                phone=phone,
+                location_id=r.location_id,
+                service=r.service,
+                local_time=f"{r.local_hour:02d}:00",
+                p_no_show=r.p_no_show,
+                risk_display=f"{r.p_no_show:.0%}",
+                expected_loss=r.expected_loss,
+                expected_loss_display=usd(r.expected_loss),
+                reasons=r.reasons,
+            )
+        )
+    return NoShowView(
+        as_of=as_of,
+        day=day,
+        method=rows[0].method if rows else None,
+        total_expected_loss=round(sum(line.expected_loss for line in lines), 2),
+        appointments=lines,
+    )
