@@ -45,6 +45,19 @@ Action = Annotated[str | None, Query(max_length=100, description="Exact action."
 Actor = Annotated[str | None, Query(max_length=320, description="Exact actor (e-mail).")]
 Since = Annotated[date | None, Query(description="From this UTC day (YYYY-MM-DD).")]
 Until = Annotated[date | None, Query(description="Up to this UTC day, included.")]
+#: The page's filter form sends empty fields for "any"; the page reads them as text.
+DayField = Annotated[str, Query(max_length=10)]
+
+
+def _day(value: str, field: str) -> date | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT, detail=f"{field}: not a YYYY-MM-DD day"
+        ) from None
 
 
 def _sent(
@@ -81,12 +94,18 @@ def audit_page(
     user: CurrentUser,
     action: Action = None,
     actor: Actor = None,
-    since: Since = None,
-    until: Until = None,
+    since: DayField = "",
+    until: DayField = "",
     page: Page = 1,
 ) -> HTMLResponse:
     view = av.audit_log(
-        session, scope, action=action, actor=actor, since=since, until=until, page=page
+        session,
+        scope,
+        action=action,
+        actor=actor,
+        since=_day(since, "since"),
+        until=_day(until, "until"),
+        page=page,
     )
     return render(request, "audit.html", {"v": view}, user=user)
 

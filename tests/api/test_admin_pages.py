@@ -357,3 +357,12 @@ def test_tomorrows_no_show_list_with_contacts_for_staff_and_pseudonyms_for_the_e
     assert owner["total_expected_loss"] == 160.0
     staff_page = signed_in(app, world, "front_desk").get("/patients").text
     assert "Alice Adams" in staff_page and "20% · $80" in staff_page
+
+
+def test_audit_page_reads_the_filter_forms_empty_fields_as_any(app: FastAPI, world: World) -> None:
+    add_admin_data(world)
+    owner = signed_in(app, world, "owner")
+    blank = owner.get("/audit", params={"action": "", "actor": "", "since": "", "until": ""})
+    assert blank.status_code == 200 and "2 events" in blank.text
+    bad = owner.get("/audit", params={"since": "24/11/2026"})
+    assert bad.status_code == 422 and "since: not a YYYY-MM-DD day" in bad.text
