@@ -20,13 +20,14 @@ from api.deps import (
     UserScope,
     require,
 )
-from api.roles import Area
+from api.roles import Area, Role
 from api.routes.api_v1 import ERRORS, MAX_ID
 from api.templating import render
 from api.views import audit as av
 from api.views import patients as pv
 from api.views import sent as sv
 from api.views import settings as stv
+from api.views import users as uv
 
 pages = APIRouter(include_in_schema=False)
 api = APIRouter(prefix="/api/v1", tags=["api"], responses=ERRORS)
@@ -120,7 +121,8 @@ def settings_page(
     settings: SettingsDep,
 ) -> HTMLResponse:
     view = stv.settings_view(session, engine, scope, settings.app_base_url)
-    return render(request, "settings.html", {"v": view}, user=user)
+    roles = [r.value for r in Role]
+    return render(request, "settings.html", {"v": view, "roles": roles}, user=user)
 
 
 @pages.post(
@@ -157,6 +159,45 @@ def subscription_post(
         request,
         "_subscription.html",
         {"s": sub, "channels": stv.CHANNELS, "notice": notice, "error": error},
+        user=scope.user,
+    )
+
+
+@pages.post(
+    "/settings/users/{user_id}", response_class=HTMLResponse, dependencies=[require(Area.users)]
+)
+def user_post(
+    request: Request,
+    session: SessionDep,
+    scope: Scope,
+    user_id: Annotated[int, Path(ge=1, le=MAX_ID)],
+    role: Annotated[str, Form(max_length=20)],
+    location_ids: Annotated[list[int], Form(max_length=1000)] = [],  # noqa: B006 (form default)
+    active: Annotated[bool, Form()] = False,
+) -> HTMLResponse:
+    """Set a user's role, locations and active flag (owner); answered with the user's row."""
+    error = notice = None
+    try:
+        user = stv.update_user(
+            session, scope, user_id, role=role, location_ids=location_ids, active=active
+        )
+        notice = "Saved"
+    except stv.UserNotFound as exc:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=str(exc)) from None
+    except ValueError as exc:
+        session.rollback()
+        user = next(u for u in uv.list_users(session, scope) if u.id == user_id)
+        error = str(exc)
+    return render(
+        request,
+        "_user.html",
+        {
+            "u": user,
+            "roles": [r.value for r in Role],
+            "locations": stv.location_names(session, scope),
+            "notice": notice,
+            "error": error,
+        },
         user=scope.user,
     )
 

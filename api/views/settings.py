@@ -3,6 +3,8 @@ organization's users and roles (owner), the outreach policy of each of the user'
 and the recent scheduled-job runs with their failures (owner and manager).
 
 Definitions:
+- users and roles (owner): every user of the organization with role, locations and active
+  flag, editable (`update_user`, audited as `user.update`);
 - a user's subscriptions = their `Subscription` rows (channel, scope, local send hour,
   active); only the user themself sees or changes them, and each change is audited
   (`subscription.update`, with the values before and after);
@@ -29,7 +31,7 @@ from api.deps import UserScope
 from api.roles import Role
 from api.views.users import UserOut, list_users
 from store import tables as t
-from store.models import Location, Organization, Subscription
+from store.models import Location, Organization, Subscription, User, UserLocation
 
 CHANNELS: tuple[str, ...] = ("email", "slack")
 FAILED: tuple[str, ...] = ("failed", "skipped_late")
@@ -38,6 +40,10 @@ RUNS_SHOWN = 20
 
 class SubscriptionNotFound(LookupError):
     """No subscription with that id belongs to the signed-in user."""
+
+
+class UserNotFound(LookupError):
+    """No user with that id in the signed-in owner's organization."""
 
 
 class SubscriptionOut(BaseModel):
@@ -79,6 +85,7 @@ class SettingsView(BaseModel):
     subscriptions: list[SubscriptionOut]
     channels: list[str]
     users: list[UserOut] | None
+    locations: dict[int, str] | None
     policies: list[LocationPolicy] | None
     runs: list[JobRunOut] | None
     failures: list[JobRunOut] | None
@@ -155,20 +162,107 @@ def update_subscription(
         session.add(sub)
         kind, _, ident = sub.scope.partition(":")
         location_id = int(ident) if kind == "location" and ident.isdigit() else None
-        session.connection().execute(
-            insert(t.audit_event).values(
-                occurred_at=now or datetime.now(UTC),
-                actor=scope.user.email,
-                action="subscription.update",
-                entity_type="subscription",
-                entity_id=str(subscription_id),
-                details={"scope": sub.scope, "before": before, "after": after},
-                organization_id=scope.organization_id,
-                location_id=location_id if location_id in scope.location_ids else None,
-            )
+        _audit(
+            session,
+            scope,
+            action="subscription.update",
+            entity_type="subscription",
+            entity_id=subscription_id,
+            details={"scope": sub.scope, "before": before, "after": after},
+            location_id=location_id if location_id in scope.location_ids else None,
+            now=now,
         )
         session.commit()
     return get_subscription(session, scope, subscription_id)
+
+
+def _audit(
+    session: Session,
+    scope: UserScope,
+    *,
+    action: str,
+    entity_type: str,
+    entity_id: int,
+    details: dict[str, Any],
+    location_id: int | None,
+    now: datetime | None,
+) -> None:
+    session.connection().execute(
+        insert(t.audit_event).values(
+            occurred_at=now or datetime.now(UTC),
+            actor=scope.user.email,
+            action=action,
+            entity_type=entity_type,
+            entity_id=str(entity_id),
+            details=details,
+            organization_id=scope.organization_id,
+            location_id=location_id,
+        )
+    )
+
+
+def update_user(
+    session: Session,
+    scope: UserScope,
+    user_id: int,
+    *,
+    role: str,
+    location_ids: list[int],
+    active: bool,
+    now: datetime | None = None,
+) -> UserOut:
+    """Set a user's role, locations and active flag (owner only, by the route's area) and
+    audit it as `user.update` with before and after. Rules (as `clarity users add`): an owner
+    has no location list (sees all); any other role needs at least one location of the
+    organization; the signed-in owner cannot change their own role or deactivate themself.
+    ValueError (one line) when a rule is broken; nothing is written then."""
+    user = session.get(User, user_id)
+    if user is None or user.organization_id != scope.organization_id:
+        raise UserNotFound(f"no user {user_id}")
+    if user_id == scope.user.id and (role != Role.owner or not active):
+        raise ValueError("you cannot change your own role or deactivate yourself")
+    if role not in set(Role):
+        raise ValueError(f"role must be one of {', '.join(Role)}, not {role!r}")
+    wanted = sorted(set(location_ids))
+    if role == Role.owner:
+        wanted = []
+    elif not wanted:
+        raise ValueError(f"a {role.replace('_', ' ')} needs at least one location")
+    elif not set(wanted) <= scope.location_ids:
+        raise ValueError("a location is not one of the organization's")
+    current = sorted(
+        session.exec(select(UserLocation.location_id).where(UserLocation.user_id == user_id)).all()
+    )
+    before = {"role": user.role, "location_ids": current, "active": user.active}
+    after = {"role": role, "location_ids": wanted, "active": active}
+    if before != after:
+        user.role, user.active = role, active
+        session.add(user)
+        for old in session.exec(select(UserLocation).where(UserLocation.user_id == user_id)):
+            if old.location_id not in wanted:
+                session.delete(old)
+        for new in set(wanted) - set(current):
+            session.add(UserLocation(user_id=user_id, location_id=new))
+        _audit(
+            session,
+            scope,
+            action="user.update",
+            entity_type="user",
+            entity_id=user_id,
+            details={"email": user.email, "before": before, "after": after},
+            location_id=None,
+            now=now,
+        )
+        session.commit()
+    return next(u for u in list_users(session, scope) if u.id == user_id)
+
+
+def location_names(session: Session, scope: UserScope) -> dict[int, str]:
+    """The organization's locations by id (the owner's user form lists them)."""
+    rows = session.exec(
+        select(Location).where(Location.organization_id == scope.organization_id)
+    ).all()
+    return {loc.id: loc.name for loc in rows if loc.id is not None}
 
 
 def policies(session: Session, scope: UserScope, base_url: str) -> list[LocationPolicy]:
@@ -260,6 +354,7 @@ def settings_view(
         subscriptions=subscriptions(session, scope),
         channels=list(CHANNELS),
         users=list_users(session, scope) if role == Role.owner else None,
+        locations=location_names(session, scope) if role == Role.owner else None,
         policies=policies(session, scope, base_url) if admin else None,
         runs=runs,
         failures=failures,

@@ -366,3 +366,71 @@ def test_audit_page_reads_the_filter_forms_empty_fields_as_any(app: FastAPI, wor
     assert blank.status_code == 200 and "2 events" in blank.text
     bad = owner.get("/audit", params={"since": "24/11/2026"})
     assert bad.status_code == 422 and "since: not a YYYY-MM-DD day" in bad.text
+
+
+# --------------------------------------------------------------------------- users and roles
+
+
+def test_owner_changes_a_users_role_and_locations_audited(app: FastAPI, world: World) -> None:
+    owner = signed_in(app, world, "owner")
+    desk_id = world.user["front_desk"]
+    a1, a2 = world.loc["A1"], world.loc["A2"]
+    response = owner.post(
+        f"/settings/users/{desk_id}",
+        data={"role": "manager", "location_ids": [str(a1), str(a2)], "active": "true"},
+        headers=csrf_header(owner),
+    )
+    assert response.status_code == 200 and "Saved" in response.text
+    me = signed_in(app, world, "front_desk").get("/api/v1/me").json()
+    assert (me["role"], me["location_ids"]) == ("manager", sorted([a1, a2]))
+    log = owner.get("/api/v1/audit", params={"action": "user.update"}).json()
+    [event] = log["events"]
+    assert event["actor"] == world.email["owner"] and event["entity_id"] == str(desk_id)
+    assert event["details"]["before"] == {
+        "role": "front_desk",
+        "location_ids": [a1],
+        "active": True,
+    }
+    assert event["details"]["after"] == {
+        "role": "manager",
+        "location_ids": sorted([a1, a2]),
+        "active": True,
+    }
+
+
+def test_user_form_rules_and_reach(app: FastAPI, world: World) -> None:
+    owner = signed_in(app, world, "owner")
+    headers = csrf_header(owner)
+    no_location = owner.post(
+        f"/settings/users/{world.user['manager']}",
+        data={"role": "manager", "active": "true"},
+        headers=headers,
+    )
+    assert "a manager needs at least one location" in no_location.text
+    foreign_location = owner.post(
+        f"/settings/users/{world.user['manager']}",
+        data={"role": "manager", "location_ids": [str(world.loc["B1"])], "active": "true"},
+        headers=headers,
+    )
+    assert "a location is not one of the organization&#39;s" in foreign_location.text
+    myself = owner.post(
+        f"/settings/users/{world.user['owner']}", data={"role": "manager"}, headers=headers
+    )
+    assert "you cannot change your own role or deactivate yourself" in myself.text
+    other_org = owner.post(
+        f"/settings/users/{world.user['ownerB']}",
+        data={"role": "manager", "location_ids": [str(world.loc["A1"])]},
+        headers=headers,
+    )
+    assert other_org.status_code == 404
+    manager = signed_in(app, world, "manager")
+    forbidden = manager.post(
+        f"/settings/users/{world.user['front_desk']}",
+        data={"role": "owner", "active": "true"},
+        headers=csrf_header(manager),
+    )
+    assert forbidden.status_code == 403
+    assert owner.get("/api/v1/audit", params={"action": "user.update"}).json()["total"] == 0
+    users = {u["email"]: u for u in owner.get("/api/v1/users").json()}
+    assert users[world.email["manager"]]["location_ids"] == [world.loc["A1"]]
+    assert users[world.email["front_desk"]]["role"] == "front_desk"

@@ -18,7 +18,7 @@ from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
-from store.models import AuditEvent, OutreachMessage, Subscription
+from store.models import AuditEvent, OutreachMessage, Subscription, UserLocation
 from tests.api.conftest import ROLES, World, bearer, csrf_header, signed_in
 from tests.api.test_admin_pages import add_admin_data
 from tests.api.test_evals_page import write_runs
@@ -183,6 +183,7 @@ WRITES = {
     "/queue/{message_id}/check",
     "/queue/bulk-approve",
     "/settings/subscriptions/{subscription_id}",  # `test_subscription_writes_matrix`
+    "/settings/users/{user_id}",  # `test_user_writes_matrix`
 }
 
 # Routes anyone may open, so outside the matrix (their own tests cover them).
@@ -404,3 +405,51 @@ def test_subscription_writes_matrix(app: FastAPI, world: World) -> None:
     assert audited == {world.email[r] for r in ROLES}
     # 5 clients (anonymous + 4 roles) × (own + 2 foreign) = 15.
     assert cells == 15
+
+
+def test_user_writes_matrix(app: FastAPI, world: World) -> None:
+    """Setting a user's role × role × a user of the own / the other organization: 401
+    anonymous, 403 every role but the owner, 404 for the other organization's user (unchanged,
+    not audited); the owner's change to their own organization's user is saved."""
+    cells = 0
+    wrong: list[str] = []
+    sessions = {role: signed_in(app, world, role) for role in ROLES}
+    form = {"role": "front_desk", "location_ids": [str(world.loc["A2"])], "active": "true"}
+    with TestClient(app) as anonymous:
+        for role in ("anonymous", *ROLES):
+            client = anonymous if role == "anonymous" else sessions[role]
+            headers = {} if role == "anonymous" else csrf_header(client)
+            for side, key in (("own", "front_desk"), ("foreign", "ownerB")):
+                cells += 1
+                response = client.post(
+                    f"/settings/users/{world.user[key]}", data=form, headers=headers
+                )
+                if role == "anonymous":
+                    expected = 401
+                elif role != "owner":
+                    expected = 403
+                else:
+                    expected = 200 if side == "own" else 404
+                if response.status_code != expected:
+                    wrong.append(f"{role} {side}: {response.status_code} != {expected}")
+    for client in sessions.values():
+        client.__exit__(None, None, None)
+    print(f"user writes matrix: {cells} cells checked")  # noqa: T201
+    assert wrong == []
+    with Session(world.engine) as s:
+        where = {
+            key: sorted(
+                s.exec(
+                    select(UserLocation.location_id).where(UserLocation.user_id == world.user[key])
+                ).all()
+            )
+            for key in ("front_desk", "ownerB")
+        }
+        audited = {
+            e.entity_id
+            for e in s.exec(select(AuditEvent).where(AuditEvent.action == "user.update"))
+        }
+    assert where == {"front_desk": [world.loc["A2"]], "ownerB": []}
+    assert audited == {str(world.user["front_desk"])}
+    # 5 clients (anonymous + 4 roles) × (own + foreign) = 10.
+    assert cells == 10
