@@ -434,3 +434,30 @@ def test_user_form_rules_and_reach(app: FastAPI, world: World) -> None:
     users = {u["email"]: u for u in owner.get("/api/v1/users").json()}
     assert users[world.email["manager"]]["location_ids"] == [world.loc["A1"]]
     assert users[world.email["front_desk"]]["role"] == "front_desk"
+
+
+def test_no_show_scores_are_cached_until_tomorrows_bookings_change(
+    app: FastAPI, world: World
+) -> None:
+    add_admin_data(world)
+    desk = signed_in(app, world, "front_desk")
+    first = desk.get("/api/v1/patients/no-show-tomorrow").json()
+    assert len(first["appointments"]) == 1
+    with Session(world.engine) as s:
+        s.add(
+            Appointment(
+                patient_id=world.patient["A1"],
+                location_id=world.loc["A1"],
+                start_at=datetime(2026, 11, 25, 19, tzinfo=UTC),
+                end_at=datetime(2026, 11, 25, 20, tzinfo=UTC),
+                local_date=TOMORROW,
+                local_hour=14,
+                status="booked",
+                external_id="tomorrow-A1-late",
+            )
+        )
+        s.commit()
+    second = desk.get("/api/v1/patients/no-show-tomorrow").json()
+    # The new booking (no service: no list price, so $0 expected loss) is scored too.
+    assert sorted(a["local_time"] for a in second["appointments"]) == ["10:00", "14:00"]
+    assert second["total_expected_loss"] == GREENWICH_LOSS
