@@ -33,7 +33,8 @@ from api.views.users import UserOut, list_users
 from store import tables as t
 from store.models import Location, Organization, Subscription, User, UserLocation
 
-CHANNELS: tuple[str, ...] = ("email", "slack")
+#: Briefing delivery channels (`channels.registry.FACTORIES`; `outbox` writes files).
+CHANNELS: tuple[str, ...] = ("email", "slack", "outbox")
 FAILED: tuple[str, ...] = ("failed", "skipped_late")
 RUNS_SHOWN = 20
 

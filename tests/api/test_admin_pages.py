@@ -313,7 +313,7 @@ def test_subscription_form_errors(app: FastAPI, world: World) -> None:
         headers=csrf_header(owner),
     )
     assert bad_channel.status_code == 200
-    assert "channel must be one of email, slack, not &#39;fax&#39;" in bad_channel.text
+    assert "channel must be one of email, slack, outbox, not &#39;fax&#39;" in bad_channel.text
     bad_hour = owner.post(
         f"/settings/subscriptions/{sub_id}",
         data={"send_hour_local": "24", "channel": "email"},
@@ -461,3 +461,10 @@ def test_no_show_scores_are_cached_until_tomorrows_bookings_change(
     # The new booking (no service: no list price, so $0 expected loss) is scored too.
     assert sorted(a["local_time"] for a in second["appointments"]) == ["10:00", "14:00"]
     assert second["total_expected_loss"] == GREENWICH_LOSS
+
+
+def test_briefing_channels_are_those_of_the_channel_registry() -> None:
+    from api.views.settings import CHANNELS
+    from channels.registry import FACTORIES
+
+    assert set(CHANNELS) == set(FACTORIES) == {"email", "slack", "outbox"}
