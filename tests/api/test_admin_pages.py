@@ -350,13 +350,17 @@ def test_tomorrows_no_show_list_with_contacts_for_staff_and_pseudonyms_for_the_e
     assert (hidden["name"], hidden["phone"]) == (None, None)
     assert hidden["pseudonym"] == f"P-{world.patient['A1']}"
     page = evaluator.get("/patients").text
-    assert "confirmation calls" in page and "Alice" not in page and "555-01" not in page
+    assert 'hx-get="/patients/no-show"' in page and "confirmation calls" in page
+    partial = evaluator.get("/patients/no-show").text
+    assert f"P-{world.patient['A1']}" in partial
+    assert "Alice" not in partial and "555-01" not in partial
     owner = signed_in(app, world, "owner").get("/api/v1/patients/no-show-tomorrow").json()
     # Westport has no history; its rate is the store's training rate, 2 / 10 = 0.2 as well.
     assert {a["name"] for a in owner["appointments"]} == {"Alice Adams", "Bella Brown"}
     assert owner["total_expected_loss"] == 160.0
-    staff_page = signed_in(app, world, "front_desk").get("/patients").text
-    assert "Alice Adams" in staff_page and "20% · $80" in staff_page
+    staff_list = signed_in(app, world, "front_desk").get("/patients/no-show").text
+    assert "Alice Adams" in staff_list and "20% · $80" in staff_list
+    assert "(203) 555-0101" in staff_list and "$80 expected loss" in staff_list
 
 
 def test_audit_page_reads_the_filter_forms_empty_fields_as_any(app: FastAPI, world: World) -> None:

@@ -144,6 +144,7 @@ CASES = [
     ),
     # Sent & audit, Settings, tomorrow's no-show list (data from `add_admin_data`).
     Case("/sent", DASHBOARD, fixed("/sent"), lambda w, r: "Alice", lists=True),
+    Case("/patients/no-show", ANYONE, fixed("/patients/no-show"), own_patient, lists=True),
     Case("/audit", OWNER, fixed("/audit"), lambda w, r: w.email["manager"], lists=True),
     Case("/settings", ANYONE, fixed("/settings"), lambda w, r: "Greenwich", lists=True),
     Case("/api/v1/sent", DASHBOARD, fixed("/api/v1/sent"), lambda w, r: "Alice", lists=True),
@@ -283,9 +284,9 @@ def test_authorization_matrix(app: FastAPI, world: World) -> None:
     # /patients/at-risk 2 × 18 = 36; message by id (no organization targets): anonymous
     # 1 + 1, owner 2 × (1 + 1), others 3 × 2 × (1 + 2) = 2 + 4 + 18 = 24. 228 + 80 = 308.
     # Evals: 4 list pages × (2 anonymous + 4 roles × 2) = 40. 308 + 40 = 348.
-    # Sent, audit, settings: list pages 3 × 10 = 30; list JSON /sent, /audit, /settings,
-    # /patients/no-show-tomorrow 4 × 18 = 72. 348 + 102 = 450.
-    assert cells == 450
+    # Sent, audit, settings, the no-show partial: list pages 4 × 10 = 40; list JSON /sent,
+    # /audit, /settings, /patients/no-show-tomorrow 4 × 18 = 72. 348 + 112 = 460.
+    assert cells == 460
 
 
 def _states(world: World) -> dict[str, str]:

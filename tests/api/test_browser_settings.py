@@ -1,7 +1,8 @@
 """Settings, Sent & audit in a real browser (Debian's chromium through Playwright, as in
 `tests/api/test_browser.py`): the owner changes a briefing subscription's local time on
 Settings, sees it saved, and finds it saved after a reload and in the audit log; job failures
-are on the page. Screenshots in var/test-screenshots/ (settings.png, audit.png)."""
+are on the page; Patients loads tomorrow's no-show list. Screenshots in var/test-screenshots/
+(settings.png, audit.png, patients-no-show.png)."""
 
 from __future__ import annotations
 
@@ -87,6 +88,15 @@ def test_owner_changes_a_subscription_time_and_sees_it_saved(
                 expect(page.locator("table.audit tbody")).to_contain_text(world.email["owner"])
                 expect(page.locator("table.audit tbody")).to_contain_text("send_hour_local")
                 page.screenshot(path=str(SCREENSHOTS / "audit.png"), full_page=True)
+                # Patients: tomorrow's no-show list is loaded into the page by htmx.
+                page.get_by_role("link", name="Patients").click()
+                page.wait_for_url("**/patients")
+                calls = page.locator("#no-show-list")
+                # The first scoring imports scikit-learn and fits: allow it more than 5 s.
+                expect(calls).to_contain_text("Alice Adams", timeout=20_000)
+                expect(calls).to_contain_text("20% · $80")
+                expect(page).to_have_title("Patients · Clarity")
+                page.screenshot(path=str(SCREENSHOTS / "patients-no-show.png"), full_page=True)
         finally:
             browser.close()
     with Session(world.engine) as s:
