@@ -219,6 +219,10 @@ def test_audit_log_is_the_owners_organization_filtered_and_paginated(
     assert "1 events" in html and "not now" in html and world.email["ownerB"] not in html
     for role in ("manager", "front_desk", "evaluator"):
         assert signed_in(app, world, role).get("/api/v1/audit").status_code == 403
+    # A control character matches no recorded action or actor; PostgreSQL would refuse a NUL.
+    for field in ("action", "actor"):
+        for path in ("/api/v1/audit", "/audit"):
+            assert owner.get(path, params={field: "a\x00b"}).status_code == 422
 
 
 # --------------------------------------------------------------------------- settings
