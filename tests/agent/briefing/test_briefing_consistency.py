@@ -42,10 +42,15 @@ def test_rebooking_point_and_table_agree_and_monday_has_the_opportunity(
         ]
         assert gaps  # Back Bay rebooks below the 60% target on both days
         for gap in gaps:
-            stated = [facts[f] for f in gap.fact_ids if f in facts and f.endswith(".actual")]
-            assert stated and all(
-                abs((f.value or 0) - (table.value or 0)) < 1e-4 for f in stated
-            ), (stated, table.value)
+            stated = [
+                float(facts[f].value or 0.0)
+                for f in gap.fact_ids
+                if f in facts and f.endswith(".actual")
+            ]
+            assert stated and all(abs(v - float(table.value or 0.0)) < 1e-4 for v in stated), (
+                stated,
+                table.value,
+            )
         markdown = result.rendered.markdown
         if day == monday:
             assert markdown.index("## Call list") < markdown.index("## Total opportunity")
