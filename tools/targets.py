@@ -8,7 +8,7 @@ whose defaults are the seed's industry ranges (`tools/benchmarks.json`):
 - utilization 65% (the midpoint of the 60–70% industry average);
 - compensation-to-production: healthy 35–50%, 40% midpoint, below 30% retention risk;
 - 12-month retention 35% (the midpoint of the 30–40% industry average; used by the total
-  opportunity, `tools.opportunity`).
+  opportunity, `tools.opportunity`, and the `retention_gap` finding).
 Each finding names the target it used (`evidence.target_used`).
 
 Every finding's dollars are **per month**: the amount over the finding's window × 30.4375 /
@@ -58,7 +58,7 @@ class Targets:
             comp_high=settings.target_comp_high,
             comp_target=settings.target_comp_midpoint,
             comp_retention_risk=settings.target_comp_retention_risk,
-            retention_12m=_midpoint("retention_12m"),  # not a setting yet: the seed's
+            retention_12m=settings.target_retention_12m,
         )
 
     @classmethod

@@ -322,3 +322,6 @@ def test_settings_defaults_are_the_seed_targets() -> None:
     assert targets_from(load_settings()) == Targets.default()
     assert Targets.default() == Targets(0.60, 0.175, 0.65, 0.35, 0.50, 0.40, 0.30)
     assert targets_from(load_settings(target_no_show_rate=0.12)).no_show_rate == 0.12
+    # Retention 30–40% → 35%.
+    assert Targets.default().retention_12m == 0.35
+    assert targets_from(load_settings(target_retention_12m=0.5)).retention_12m == 0.5
