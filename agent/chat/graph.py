@@ -26,6 +26,7 @@ from __future__ import annotations
 import json
 import logging
 import operator
+import re
 import time
 from typing import Annotated, Any, TypedDict
 
@@ -49,6 +50,7 @@ from tools.langchain_tools import facts_in, make_tools
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 2  # the first answer and one retry
+CITATION = re.compile(r"\[([^\[\]\s]+)\]")  # [fact_id]
 
 SYSTEM_PROMPT = """You answer a medspa manager's questions about their practice's numbers.
 Rules:
@@ -234,6 +236,12 @@ def ask(graph: Any, context: Context, question: str, *, thread_id: str) -> ChatA
     contact data — after verification and outside the checkpointed state."""
     started = time.time()
     log.info("chat question on thread (agent=%s)", context.model is not None)
+    config: dict[str, Any] = {"configurable": {"thread_id": thread_id}, "recursion_limit": 50}
+    # The thread's state accumulates facts and tool calls over its turns; this turn's are
+    # what comes after what the thread held before it.
+    before = graph.get_state(config).values if graph.checkpointer is not None else {}
+    calls_before = len(before.get("tools_called") or [])
+    facts_before = set(before.get("facts") or {})
     state = graph.invoke(
         {
             "messages": [HumanMessage(question)],
@@ -245,16 +253,22 @@ def ask(graph: Any, context: Context, question: str, *, thread_id: str) -> ChatA
             "answer": "",
             "verification": {},
         },
-        config={"configurable": {"thread_id": thread_id}, "recursion_limit": 50},
+        config=config,
         context=context,
     )
-    facts = [Fact.model_validate(f) for f in (state.get("facts") or {}).values()]
-    text = _service(context).with_contacts(state.get("answer", ""))
+    answer = state.get("answer", "")
+    cited = set(CITATION.findall(answer))
+    facts = [
+        Fact.model_validate(f)
+        for fact_id, f in (state.get("facts") or {}).items()
+        if fact_id in cited or fact_id not in facts_before
+    ]
+    text = _service(context).with_contacts(answer)
     return ChatAnswer(
         status=state.get("status", "error"),
         text=text,
         facts=facts,
-        tools=list(state.get("tools_called") or []),
+        tools=list(state.get("tools_called") or [])[calls_before:],
         writer=state.get("writer", "template"),
         verification=state.get("verification") or {},
     )
