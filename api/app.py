@@ -93,6 +93,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
     app.include_router(queue.router)
     app.include_router(api_v1.router)
     app.include_router(chat.router)
+    app.include_router(chat.pages)
     app.include_router(evals.router)
     if settings.twilio_auth_token is not None:
         from api.webhooks import webhooks_router

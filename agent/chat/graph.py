@@ -28,6 +28,7 @@ import logging
 import operator
 import re
 import time
+from collections.abc import Iterator
 from typing import Annotated, Any, TypedDict
 
 from langchain_core.messages import (
@@ -234,6 +235,23 @@ def build_graph_builder() -> StateGraph[ChatState, Context, ChatState, ChatState
 def ask(graph: Any, context: Context, question: str, *, thread_id: str) -> ChatAnswer:
     """One question on a thread: run the graph, then (for roles that may) resolve pseudonyms to
     contact data — after verification and outside the checkpointed state."""
+    for kind, value in stream_ask(graph, context, question, thread_id=thread_id):
+        if kind == "answer":
+            assert isinstance(value, ChatAnswer)
+            return value
+    raise AssertionError("stream_ask ends with its answer")  # pragma: no cover
+
+
+def stream_ask(
+    graph: Any, context: Context, question: str, *, thread_id: str
+) -> Iterator[tuple[str, str | ChatAnswer]]:
+    """`ask`, streamed for the page. Yields, in order:
+
+    - `("redraft", "")` when the model starts writing a message, then `("draft", text)` for its
+      tokens as they come (pseudonyms only; not yet verified — shown as a draft);
+    - `("answer", ChatAnswer)` last: the verified answer, or the template answer when
+      verification failed (it replaces the draft). Without a model only the answer comes.
+    """
     started = time.time()
     log.info("chat question on thread (agent=%s)", context.model is not None)
     config: dict[str, Any] = {"configurable": {"thread_id": thread_id}, "recursion_limit": 50}
@@ -242,20 +260,35 @@ def ask(graph: Any, context: Context, question: str, *, thread_id: str) -> ChatA
     before = graph.get_state(config).values if graph.checkpointer is not None else {}
     calls_before = len(before.get("tools_called") or [])
     facts_before = set(before.get("facts") or {})
-    state = graph.invoke(
-        {
-            "messages": [HumanMessage(question)],
-            "question": question,
-            "started": started,
-            "steps": 0,
-            "attempts": 0,
-            "status": "open",
-            "answer": "",
-            "verification": {},
-        },
-        config=config,
-        context=context,
-    )
+    inputs = {
+        "messages": [HumanMessage(question)],
+        "question": question,
+        "started": started,
+        "steps": 0,
+        "attempts": 0,
+        "status": "open",
+        "answer": "",
+        "verification": {},
+    }
+    state: dict[str, Any] = {}
+    drafting: str | None = None
+    for mode, chunk in graph.stream(
+        inputs, config=config, context=context, stream_mode=["messages", "values"]
+    ):
+        if mode == "values":
+            state = chunk
+            continue
+        message, metadata = chunk
+        if metadata.get("langgraph_node") != "agent" or not isinstance(message, AIMessage):
+            continue
+        text = message.content if isinstance(message.content, str) else ""
+        if not text:  # a tool call being written: nothing to show
+            continue
+        key = message.id or f"object-{id(message)}"  # a streamed message's chunks share an id
+        if key != drafting:
+            drafting = key
+            yield "redraft", ""
+        yield "draft", text
     answer = state.get("answer", "")
     cited = set(CITATION.findall(answer))
     facts = [
@@ -264,11 +297,14 @@ def ask(graph: Any, context: Context, question: str, *, thread_id: str) -> ChatA
         if fact_id in cited or fact_id not in facts_before
     ]
     text = _service(context).with_contacts(answer)
-    return ChatAnswer(
-        status=state.get("status", "error"),
-        text=text,
-        facts=facts,
-        tools=list(state.get("tools_called") or [])[calls_before:],
-        writer=state.get("writer", "template"),
-        verification=state.get("verification") or {},
+    yield (
+        "answer",
+        ChatAnswer(
+            status=state.get("status", "error"),
+            text=text,
+            facts=facts,
+            tools=list(state.get("tools_called") or [])[calls_before:],
+            writer=state.get("writer", "template"),
+            verification=state.get("verification") or {},
+        ),
     )

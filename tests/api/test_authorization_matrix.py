@@ -121,6 +121,7 @@ CASES = [
         lambda w, r: "Greenwich",
         lists=True,
     ),
+    Case("/chat", DASHBOARD, fixed("/chat"), lambda w, r: "Greenwich", lists=True),
     Case("/api/v1/outreach", QUEUE, fixed("/api/v1/outreach"), lambda w, r: "Alice", lists=True),
     Case(
         "/api/v1/outreach/{message_id}",
@@ -260,7 +261,8 @@ def test_authorization_matrix(app: FastAPI, world: World) -> None:
     # /patients/at-risk 2 × 18 = 36; message by id (no organization targets): anonymous
     # 1 + 1, owner 2 × (1 + 1), others 3 × 2 × (1 + 2) = 2 + 4 + 18 = 24. 228 + 80 = 308.
     # Evals: 4 list pages × (2 anonymous + 4 roles × 2) = 40. 308 + 40 = 348.
-    assert cells == 348
+    # Chat page (a list page): 2 + 4 × 2 = 10. 348 + 10 = 358.
+    assert cells == 358
 
 
 def _states(world: World) -> dict[str, str]:
