@@ -28,6 +28,7 @@ import logging
 import operator
 import re
 import time
+import weakref
 from collections.abc import Iterator
 from typing import Annotated, Any, TypedDict
 
@@ -82,8 +83,16 @@ class ChatState(TypedDict, total=False):
     verification: dict[str, Any]
 
 
+# The question's ChatService, built once per question by `stream_ask` and shared by its nodes
+# (building one reads the data version; three per question cost three round trips).
+_SERVICES: weakref.WeakKeyDictionary[Context, ChatService] = weakref.WeakKeyDictionary()
+
+
 def _service(context: Context) -> ChatService:
-    return ChatService(context)
+    service = _SERVICES.get(context)
+    if service is None:
+        service = _SERVICES[context] = ChatService(context)
+    return service
 
 
 # --------------------------------------------------------------------------- nodes
@@ -254,6 +263,7 @@ def stream_ask(
     """
     started = time.time()
     log.info("chat question on thread (agent=%s)", context.model is not None)
+    _SERVICES[context] = ChatService(context)  # fresh per question: the data may have changed
     config: dict[str, Any] = {"configurable": {"thread_id": thread_id}, "recursion_limit": 50}
     # The thread's state accumulates facts and tool calls over its turns; this turn's are
     # what comes after what the thread held before it.
