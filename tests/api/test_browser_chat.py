@@ -22,6 +22,7 @@ from store.db import make_engine
 from tests.agent.chat.fakes import streamed_text, streamed_tool_call
 from tests.api.conftest import World, app_settings, build_world
 from tests.api.test_browser import (  # noqa: F401  (module-scoped fixtures used below)
+    PHONE_WIDTH,
     SCREENSHOTS,
     _free_port,
     _require_chromium,
@@ -71,6 +72,30 @@ def test_manager_asks_and_sees_the_streamed_answer_with_its_facts(
         expect(turn.locator(".answer")).to_contain_text("$350")
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SCREENSHOTS / "chat.png"), full_page=True)
+    context.close()
+
+
+def test_the_chat_page_fits_a_phone(
+    served: tuple[str, World],  # noqa: F811
+    browser: Browser,  # noqa: F811
+) -> None:
+    base, world = served
+    context = browser.new_context(viewport={"width": PHONE_WIDTH, "height": 812}, is_mobile=True)
+    page = context.new_page()
+    with screenshot_on_failure(page, "chat-phone-failed"):
+        page.goto(f"{base}/chat")
+        sign_in(page, world.email["owner"])
+        expect(page.get_by_role("heading", name="Ask Clarity")).to_be_visible()
+        # The owner sees both locations in the picker.
+        expect(page.locator("select[name=location] option")).to_have_count(3)
+        page.get_by_role("button", name="Which patients are at risk?").click()
+        expect(page.locator("article.turn .answer")).to_have_attribute(
+            "data-state", "done", timeout=30_000
+        )
+        widest = page.evaluate(
+            "() => Math.max(document.documentElement.scrollWidth, document.body.scrollWidth)"
+        )
+        assert widest <= PHONE_WIDTH, f"page is {widest} px wide on a {PHONE_WIDTH} px phone"
     context.close()
 
 
