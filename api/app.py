@@ -93,6 +93,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
     app.include_router(queue.router)
     app.include_router(api_v1.router)
     app.include_router(chat.router)
+    app.include_router(chat.pages)
     app.include_router(evals.router)
     app.include_router(admin.pages)
     app.include_router(admin.api)

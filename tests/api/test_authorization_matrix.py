@@ -127,6 +127,7 @@ CASES = [
         lambda w, r: "Greenwich",
         lists=True,
     ),
+    Case("/chat", DASHBOARD, fixed("/chat"), lambda w, r: "Greenwich", lists=True),
     Case("/api/v1/outreach", QUEUE, fixed("/api/v1/outreach"), lambda w, r: "Alice", lists=True),
     Case(
         "/api/v1/outreach/{message_id}",
@@ -286,7 +287,8 @@ def test_authorization_matrix(app: FastAPI, world: World) -> None:
     # Evals: 4 list pages × (2 anonymous + 4 roles × 2) = 40. 308 + 40 = 348.
     # Sent, audit, settings, the no-show partial: list pages 4 × 10 = 40; list JSON /sent,
     # /audit, /settings, /patients/no-show-tomorrow 4 × 18 = 72. 348 + 112 = 460.
-    assert cells == 460
+    # Chat page (a list page): 2 + 4 × 2 = 10. 460 + 10 = 470.
+    assert cells == 470
 
 
 def _states(world: World) -> dict[str, str]:
