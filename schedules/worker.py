@@ -23,6 +23,8 @@ from schedules.sync import catch_up, sync_jobs
 
 log = logging.getLogger(__name__)
 
+SEND_DUE_JOB = "outreach:send-due"
+
 
 def run_worker(
     engine: Engine,
@@ -76,6 +78,10 @@ def _lead(
         )
         if caught:
             log.info("catching up: %s", ", ".join(caught))
+        # Messages whose window opened while no leader ran go out now, not an interval later.
+        send_due = scheduler.get_job(SEND_DUE_JOB)
+        if send_due is not None:
+            send_due.modify(next_run_time=datetime.now(UTC))
         scheduler.resume()
         synced = time.monotonic()
         while not stop.wait(poll_seconds):
