@@ -39,6 +39,9 @@ SEND_TASK = "clarity.send"
 HEARTBEAT_SECONDS = 2.0
 STALLED_SECONDS = 10.0
 POLL_SECONDS = 1.0
+# Briefings due at the same minute share the organization-wide peer values for this long
+# (while no import runs; `tools.kpis.share_peer_values`).
+PEER_VALUES_SECONDS = 600.0
 
 # Called in the worker process after each task with (task name, key, status): `clarity worker`
 # prints it, so a test can tell which process ran what.
@@ -162,6 +165,9 @@ class QueueWorker:
         self._thread = threading.Thread(target=self._run, name=f"queue-{name}", daemon=True)
 
     def start(self) -> None:
+        from tools.kpis import share_peer_values
+
+        share_peer_values(PEER_VALUES_SECONDS)
         self._thread.start()
         self._ready.wait(30)
 
