@@ -54,7 +54,7 @@ def run_scheduled_briefing(engine: Engine, settings: Settings, scope: str, *, no
     `settings.briefing_grace_hours`; returns the run's status (`ok`, `failed`, `skipped_late`,
     or `unsubscribed` when nobody subscribes to the scope any more: nothing is recorded)."""
     from agent.briefing.runner import brief
-    from schedules.refresh import refresh_location
+    from schedules.refresh import refresh_location, rejected_notes
     from store.scope import resolve_scope
 
     schedule = schedule_of(engine, scope, settings.default_timezone)
@@ -78,9 +78,14 @@ def run_scheduled_briefing(engine: Engine, settings: Settings, scope: str, *, no
         # Yesterday, or the last day with data when the store has nothing newer: that (scope,
         # day) briefing exists already, so nothing is delivered twice.
         scope_locations = resolve_scope(engine, org=organization_id, location=location_id)
-        # Fresh data first: exports dropped since the last run (each content once).
-        for lid in scope_locations.allowed_location_ids:
-            refresh_location(engine, settings, lid, now=now)
+        # Fresh data first: exports dropped since the last run (each content once); the rows
+        # they rejected are reported in this briefing's footer.
+        imported = [
+            item
+            for lid in scope_locations.allowed_location_ids
+            for item in refresh_location(engine, settings, lid, now=now)
+        ]
+        notes = rejected_notes(imported, at=now)
         resolved = resolve_scope(engine, org=organization_id, location=location_id)
         for_date = min(day, resolved.last_data_day)
         brief(
@@ -90,6 +95,7 @@ def run_scheduled_briefing(engine: Engine, settings: Settings, scope: str, *, no
             organization_id=organization_id,
             for_date=for_date,
             deliver=True,
+            footer_notes=notes,
         )
     except Exception as exc:
         log.exception("briefing %s failed", key)

@@ -103,6 +103,10 @@ class Gathered(BaseModel):
     )
     sources: list[str] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list, description="Tools that were unavailable.")
+    footer_notes: list[str] = Field(
+        default_factory=list,
+        description="Lines for the footer from outside the tools (e.g. rejected import rows).",
+    )
 
 
 class Outline(BaseModel):
