@@ -11,9 +11,14 @@ Stopping finishes the jobs in hand (scheduler and queue), then releases leadersh
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import typer
 
 from clarity.cli_common import errors, open_engine, settings
+
+if TYPE_CHECKING:
+    from schedules.queue import QueueWorker
 
 SYNC_EVERY = typer.Option(
     60.0, "--sync-every", min=1.0, help="Seconds between re-reading the subscriptions."
@@ -35,10 +40,13 @@ def worker(sync_every: float = SYNC_EVERY) -> None:
     current = settings()
     engine = open_engine(current)
     stop = threading.Event()
+    queue_worker: QueueWorker | None = None
 
     def on_signal(signum: int, _frame: object) -> None:
         errors.print(f"worker: {signal.Signals(signum).name}, finishing the jobs in hand")
         stop.set()
+        if queue_worker is not None:
+            queue_worker.request_stop()  # no new task from now on
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
@@ -50,7 +58,6 @@ def worker(sync_every: float = SYNC_EVERY) -> None:
             last.append(state)
             print(f"worker: {state}", flush=True)
 
-    queue_worker = None
     if fans_out(engine):
         from schedules.queue import QueueWorker, add_listener
 
@@ -58,7 +65,11 @@ def worker(sync_every: float = SYNC_EVERY) -> None:
             lambda task, key, status: print(f"worker: ran {task} {key} {status}", flush=True)
         )
         queue_worker = QueueWorker(current.database_url, name=f"worker-{os.getpid()}")
-        queue_worker.start()
+        try:
+            queue_worker.start()
+        except RuntimeError as exc:
+            errors.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+            raise typer.Exit(2) from None
     try:
         run_worker(
             engine,

@@ -31,6 +31,8 @@ import procrastinate
 from procrastinate.exceptions import AlreadyEnqueued
 from sqlalchemy.engine import make_url
 
+from schedules.runs import one_line
+
 log = logging.getLogger(__name__)
 
 QUEUE = "clarity"
@@ -153,8 +155,9 @@ def close_deferrers() -> None:
 
 class QueueWorker:
     """A procrastinate worker in a background thread (with its own event loop), executing the
-    queue's tasks one at a time. `stop()` lets the task in hand finish (up to `grace` seconds;
-    then it is aborted and its job goes back through the stalled-job path)."""
+    queue's tasks one at a time. `stop()` takes no new task and lets the one in hand finish
+    (up to `grace` seconds; then procrastinate marks it aborted: a briefing is queued again by
+    the next catch-up, a send left `sending` is settled by reconciliation, never re-sent)."""
 
     def __init__(self, database_url: str, *, name: str, grace: float = 60.0) -> None:
         self.app = make_app(database_url)
@@ -162,6 +165,7 @@ class QueueWorker:
         self.grace = grace
         self._worker: Any = None
         self._ready = threading.Event()
+        self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, name=f"queue-{name}", daemon=True)
 
     def start(self) -> None:
@@ -170,9 +174,16 @@ class QueueWorker:
         share_peer_values(PEER_VALUES_SECONDS)
         self._thread.start()
         self._ready.wait(30)
+        if self._error is not None:
+            raise RuntimeError(f"the queue worker did not start: {one_line(self._error)}")
 
     def _run(self) -> None:
-        asyncio.run(self._main())
+        try:
+            asyncio.run(self._main())
+        except BaseException as exc:  # reported by start() (or logged once running)
+            self._error = exc
+            self._ready.set()
+            log.exception("queue worker %s stopped on an error", self.name)
 
     async def _main(self) -> None:
         from procrastinate.worker import Worker
@@ -207,10 +218,14 @@ class QueueWorker:
                 log.exception("re-queueing stalled jobs failed")
             await asyncio.sleep(STALLED_SECONDS / 2)
 
-    def stop(self, timeout: float | None = None) -> None:
-        """Ask the worker to stop and wait for it (the job in hand finishes first)."""
+    def request_stop(self) -> None:
+        """Take no new job (thread-safe, returns at once; e.g. from a signal handler)."""
         if self._worker is not None:
             self._worker.stop()
+
+    def stop(self, timeout: float | None = None) -> None:
+        """Ask the worker to stop and wait for it (the job in hand finishes first)."""
+        self.request_stop()
         self._thread.join(timeout if timeout is not None else self.grace + 10)
 
 
