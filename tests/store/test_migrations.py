@@ -48,6 +48,15 @@ def test_the_task_queue_schema_is_postgresql_only(bare_engine: Engine) -> None:
         }
     else:
         assert queue == set()
+    # Down to 0006 drops them (tables, types, functions), and up again creates them again.
+    from alembic import command
+
+    from store.migrate import alembic_config
+
+    command.downgrade(alembic_config(bare_engine), "0006_schedules")
+    assert not any(n.startswith("procrastinate_") for n in inspect(bare_engine).get_table_names())
+    assert upgrade(bare_engine) == head_revision()
+    assert queue <= set(inspect(bare_engine).get_table_names())
     assert include_name("procrastinate_jobs", "table", {}) is False
     assert include_name("apscheduler_jobs", "table", {}) is False
     assert include_name("jobrun", "table", {}) is True
