@@ -210,3 +210,45 @@ def run_the_day(engine: Engine, procs: list[Proc], stub: TwilioStub, tmp_path: P
     assert sum(1 for lines in by_pid.values() if lines) >= 2, by_pid
     assert sum(len(lines) for lines in by_pid.values()) >= LOCATIONS + MESSAGES - 2
     assert sum("worker: leader" in p.seen for p in procs) == 2  # the killed one and its heir
+
+
+@pytest.mark.postgres
+def test_sigterm_finishes_the_task_in_hand(tmp_path: Path) -> None:
+    """One worker, eight briefings queued: SIGTERM right after its first task; the one it had
+    started next still ends `ok` (no `running` run, no `doing` job), the rest stay queued for
+    the next worker, and the process exits 0."""
+    schema = PostgresSchema()
+    proc = None
+    try:
+        engine = schema.engine
+        upgrade(engine)
+        seed_morning(engine, datetime.now(UTC))
+        proc = Proc(["worker"], schema.schema_url, tmp_path)
+        assert proc.wait_line("worker: leader", 60)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not any(
+            line.startswith("worker: ran clarity.briefing") for line in proc.seen
+        ):
+            proc.wait_line("worker: ran", 0.2)
+        runs = t.table_of(JobRun)
+        running = select(func.count()).select_from(runs).where(runs.c.status == "running")
+        while count(engine, running) == 0 and time.monotonic() < deadline:
+            time.sleep(0.02)  # the next briefing has started
+        assert count(engine, running) == 1
+        assert proc.stop() == 0
+        assert count(engine, running) == 0
+        ok = select(func.count()).select_from(runs).where(runs.c.status == "ok")
+        done = count(engine, ok)
+        assert 2 <= done < LOCATIONS
+        with engine.connect() as conn:
+            rows = conn.execute(
+                text("select status, count(*) from procrastinate_jobs group by status")
+            ).all()
+        statuses = {str(status): int(n) for status, n in rows}
+        assert "doing" not in statuses
+        assert statuses.get("todo", 0) + statuses.get("succeeded", 0) >= LOCATIONS
+    finally:
+        if proc is not None and proc.popen.poll() is None:
+            proc.popen.kill()
+            proc.popen.wait(timeout=10)
+        schema.drop()
