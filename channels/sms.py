@@ -173,6 +173,22 @@ def twilio_configured(settings: Settings) -> bool:
     )
 
 
+TWILIO_API = "https://api.twilio.com"
+
+
+def rebased_http_client(base_url: str, timeout: float = 10.0) -> Any:
+    """The Twilio HTTP client sending to `base_url` instead of https://api.twilio.com."""
+    from twilio.http.http_client import TwilioHttpClient
+
+    class RebasedHttpClient(TwilioHttpClient):
+        def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> Any:
+            return super().request(
+                method, url.replace(TWILIO_API, base_url.rstrip("/")), *args, **kwargs
+            )
+
+    return RebasedHttpClient(timeout=timeout)
+
+
 def sms_channel_from_settings(
     settings: Settings, *, http_client: Any = None
 ) -> TwilioSmsChannel | FileSmsChannel:
@@ -183,6 +199,8 @@ def sms_channel_from_settings(
     from twilio.rest import Client
 
     assert settings.twilio_auth_token is not None and settings.twilio_from_number is not None
+    if http_client is None and settings.twilio_api_base_url:
+        http_client = rebased_http_client(settings.twilio_api_base_url)
     client = Client(
         settings.twilio_account_sid,
         settings.twilio_auth_token.get_secret_value(),

@@ -1,11 +1,12 @@
 """`clarity demo`: build the demo practice and show what Clarity does with it.
 
-    clarity demo [--no-serve] [--rebuild] [--seed N]
+    clarity demo [--no-serve] [--worker] [--rebuild] [--seed N]
 
 builds the practice if missing, prints its summary and the owner's briefing, drafts outreach
 for the briefing's call list (win-back) and the next-due reminders (the outreach graph up to
 its approval interrupt, as `clarity outreach draft` does), shows the queue's counts by state,
-creates one demo login per role and serves the web app (unless `--no-serve`).
+creates one demo login per role and serves the web app (unless `--no-serve`); `--worker` also
+runs `clarity worker` in the same process while it serves (scheduled briefings and sends).
 
 The generator (`store.demo`), the graphs and the web app load inside the commands, so `clarity
 --help` does not pay for them.
@@ -290,6 +291,12 @@ def demo(
     ),
     seed: int = typer.Option(7, help="Random seed of the demo practice (used when building)."),
     rebuild: bool = typer.Option(False, "--rebuild", help="Rebuild the demo data from scratch."),
+    worker: bool = typer.Option(
+        False,
+        "--worker/--no-worker",
+        help="While serving, also run the scheduler and job runner in this process "
+        "(as `clarity worker` does).",
+    ),
 ) -> None:
     """Build the demo practice if missing, then show what Clarity makes of it."""
     if ctx.invoked_subcommand is not None:
@@ -309,8 +316,22 @@ def demo(
         from clarity.cli_serve import serve
 
         current = settings()
+        stop_worker = None
+        if worker:
+            from schedules.worker import start_in_background
+
+            stop_worker = start_in_background(
+                engine,
+                current,
+                on_state=lambda state: console.print(f"worker: {state}"),
+                on_error=lambda exc: console.print(f"[bold red]worker:[/] {exc}", highlight=False),
+            )
         console.print(f"serving Clarity at http://{current.host}:{current.port} (Ctrl-C stops)")
-        serve(host=current.host, port=current.port)
+        try:
+            serve(host=current.host, port=current.port)
+        finally:
+            if stop_worker is not None:
+                stop_worker()
 
 
 @app.command("build")

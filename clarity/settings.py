@@ -65,6 +65,9 @@ class Settings(BaseSettings):
     twilio_account_sid: str | None = None
     twilio_auth_token: SecretStr | None = None
     twilio_from_number: str | None = None
+    # Where the Twilio client sends requests instead of https://api.twilio.com (a compatible
+    # server or proxy; the tests' stub on 127.0.0.1). Unset: Twilio itself.
+    twilio_api_base_url: str | None = None
     app_base_url: str = "http://127.0.0.1:8000"
 
     # Import plausibility bounds (store/ingest/bounds.py; docs/import.md): a value beyond one

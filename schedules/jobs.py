@@ -5,6 +5,10 @@ The `*_job` functions read the process settings and open (once per process) the 
 configured database; the `run_*` functions they call take everything as arguments and are what
 the tests drive with a fixed clock. Every run leaves a `JobRun` record.
 
+On PostgreSQL the briefing and send jobs fan out: the leader defers one procrastinate task per
+briefing (scope + day) and per message (`schedules.queue`), which every worker process executes;
+on SQLite they run here, in the scheduler's threads.
+
 Running twice is safe: the database allows one briefing per (scope, day) and one delivery per
 (briefing, channel, recipient), and an outreach message is sent only by the worker whose
 guarded `scheduled → sending` UPDATE matched.
@@ -50,7 +54,7 @@ def run_scheduled_briefing(engine: Engine, settings: Settings, scope: str, *, no
     `settings.briefing_grace_hours`; returns the run's status (`ok`, `failed`, `skipped_late`,
     or `unsubscribed` when nobody subscribes to the scope any more: nothing is recorded)."""
     from agent.briefing.runner import brief
-    from schedules.refresh import refresh_location
+    from schedules.refresh import refresh_location, rejected_notes
     from store.scope import resolve_scope
 
     schedule = schedule_of(engine, scope, settings.default_timezone)
@@ -74,9 +78,14 @@ def run_scheduled_briefing(engine: Engine, settings: Settings, scope: str, *, no
         # Yesterday, or the last day with data when the store has nothing newer: that (scope,
         # day) briefing exists already, so nothing is delivered twice.
         scope_locations = resolve_scope(engine, org=organization_id, location=location_id)
-        # Fresh data first: exports dropped since the last run (each content once).
-        for lid in scope_locations.allowed_location_ids:
-            refresh_location(engine, settings, lid, now=now)
+        # Fresh data first: exports dropped since the last run (each content once); the rows
+        # they rejected are reported in this briefing's footer.
+        imported = [
+            item
+            for lid in scope_locations.allowed_location_ids
+            for item in refresh_location(engine, settings, lid, now=now)
+        ]
+        notes = rejected_notes(imported, at=now)
         resolved = resolve_scope(engine, org=organization_id, location=location_id)
         for_date = min(day, resolved.last_data_day)
         brief(
@@ -86,6 +95,7 @@ def run_scheduled_briefing(engine: Engine, settings: Settings, scope: str, *, no
             organization_id=organization_id,
             for_date=for_date,
             deliver=True,
+            footer_notes=notes,
         )
     except Exception as exc:
         log.exception("briefing %s failed", key)
@@ -93,6 +103,62 @@ def run_scheduled_briefing(engine: Engine, settings: Settings, scope: str, *, no
         return "failed"
     finish_run(engine, run_id, "ok")
     return "ok"
+
+
+def briefing_run_key(
+    engine: Engine, settings: Settings, scope: str, *, now: datetime
+) -> str | None:
+    """The `JobRun` key (`<scope>:<day>`) of `scope`'s briefing due last at or before `now`;
+    None when nobody subscribes to the scope."""
+    schedule = schedule_of(engine, scope, settings.default_timezone)
+    if schedule is None:
+        return None
+    due = latest_due(schedule.hour, schedule.zone, now)
+    return f"{scope}:{briefing_day(due).isoformat()}"
+
+
+def run_queued_briefing(
+    engine: Engine, settings: Settings, scope: str, *, now: datetime
+) -> tuple[str, str]:
+    """A queue worker's briefing run: nothing when a run of the same key already finished
+    (status `done`: a re-queued or doubly deferred task), else `run_scheduled_briefing`.
+    Returns (run key, status)."""
+    from schedules.runs import has_finished
+
+    key = briefing_run_key(engine, settings, scope, now=now)
+    if key is None:
+        return scope, "unsubscribed"
+    if has_finished(engine, BRIEFING, key):
+        return key, "done"
+    return key, run_scheduled_briefing(engine, settings, scope, now=now)
+
+
+def fans_out(engine: Engine) -> bool:
+    """True when jobs go through the procrastinate queue (PostgreSQL), not this process."""
+    return engine.dialect.name == "postgresql"
+
+
+def defer_briefing(engine: Engine, settings: Settings, scope: str, *, now: datetime) -> str:
+    """Queue `scope`'s due briefing for any worker process; `queued`, `already-queued` or
+    `unsubscribed`."""
+    from schedules.queue import BRIEFING_TASK, defer
+
+    key = briefing_run_key(engine, settings, scope, now=now)
+    if key is None:
+        return "unsubscribed"
+    queued = defer(settings.database_url, BRIEFING_TASK, f"briefing:{key}", scope=scope)
+    return "queued" if queued else "already-queued"
+
+
+def defer_due_sends(engine: Engine, settings: Settings, *, now: datetime) -> int:
+    """Queue one send task per message whose window has opened; how many were queued."""
+    from agent.outreach.delivery import due_messages
+    from schedules.queue import SEND_TASK, defer, send_key
+
+    return sum(
+        defer(settings.database_url, SEND_TASK, send_key(mid), message_id=mid)
+        for mid in due_messages(engine, now)
+    )
 
 
 def run_send_due(engine: Engine, settings: Settings, *, now: datetime) -> str:
@@ -172,15 +238,24 @@ def _forget(engine: Engine, run_id: int) -> None:
 
 
 def briefing_job(scope: str) -> None:
-    """APScheduler job: `scope`'s daily briefing (see `run_scheduled_briefing`)."""
+    """APScheduler job: `scope`'s daily briefing (see `run_scheduled_briefing`), queued for the
+    worker processes on PostgreSQL."""
     engine, settings = _context()
+    if fans_out(engine):
+        defer_briefing(engine, settings, scope, now=datetime.now(UTC))
+        return
     run_scheduled_briefing(engine, settings, scope, now=datetime.now(UTC))
 
 
 def send_due_job() -> None:
-    """APScheduler job: outreach messages whose window opened."""
+    """APScheduler job: outreach messages whose window opened (one queued task per message on
+    PostgreSQL)."""
     engine, settings = _context()
-    run_send_due(engine, settings, now=datetime.now(UTC))
+    now = datetime.now(UTC)
+    if fans_out(engine):
+        defer_due_sends(engine, settings, now=now)
+        return
+    run_send_due(engine, settings, now=now)
 
 
 def reconcile_job() -> None:

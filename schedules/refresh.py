@@ -8,7 +8,8 @@ location column belong to the folder's location.
 **Once per content**: a file is identified by the SHA-256 of its bytes (and the location); a
 file whose content was imported before (a `JobRun` of kind `import`, key
 `location:<id>:<sha256>`, status `ok`) is not imported again, whatever its name. Rejected rows
-do not fail the import: the run records how many (see `clarity ingest --show-rejects`).
+do not fail the import: the run records how many (see `clarity ingest --show-rejects`),
+and the briefing that imported them says so in its footer (`rejected_notes`).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from store.tables import table_of
 log = logging.getLogger(__name__)
 
 IMPORT = "import"
+SHOW_REJECTS = "clarity ingest --show-rejects"
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,7 @@ class ImportedFile:
     status: str  # ok, failed
     inserted: int = 0
     rejected: int = 0
+    ingest_run: int | None = None  # the import's run (`clarity ingest --show-rejects <id>`)
 
 
 def drop_folder(settings: Settings, location_id: int) -> Path:
@@ -106,7 +109,27 @@ def refresh_location(
                 finish_run(engine, run_id, "failed", error=one_line(f"{path.name}: {exc}"))
                 done.append(ImportedFile(path, sub.name, "failed"))
                 continue
-            note = f"{path.name}: {result.inserted} inserted, {result.rejected} rejected"
+            note = (
+                f"{path.name}: {result.inserted} inserted, {result.rejected} rejected; "
+                f"{SHOW_REJECTS} {result.run_id}"
+            )
             finish_run(engine, run_id, "ok", error=note if result.rejected else None)
-            done.append(ImportedFile(path, sub.name, "ok", result.inserted, result.rejected))
+            done.append(
+                ImportedFile(path, sub.name, "ok", result.inserted, result.rejected, result.run_id)
+            )
     return done
+
+
+def rejected_notes(imported: list[ImportedFile], *, at: datetime) -> list[str]:
+    """Footer lines for the imports (made at `at`) that rejected rows: how many, and the
+    command that lists them. No file names (an export's name may carry a patient's)."""
+    notes: list[str] = []
+    for item in imported:
+        if item.status != "ok" or not item.rejected:
+            continue
+        rows_were = "row was" if item.rejected == 1 else "rows were"
+        notes.append(
+            f"Data refresh: {item.rejected} {rows_were} rejected from an export imported "
+            f"{at:%Y-%m-%d %H:%M} UTC (`{SHOW_REJECTS} {item.ingest_run}`)."
+        )
+    return notes

@@ -14,6 +14,7 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 
@@ -21,7 +22,12 @@ from schedules.leader import Leadership, leadership_for
 from schedules.scheduler import make_scheduler
 from schedules.sync import catch_up, sync_jobs
 
+if TYPE_CHECKING:
+    from clarity.settings import Settings
+
 log = logging.getLogger(__name__)
+
+SEND_DUE_JOB = "outreach:send-due"
 
 
 def run_worker(
@@ -76,6 +82,10 @@ def _lead(
         )
         if caught:
             log.info("catching up: %s", ", ".join(caught))
+        # Messages whose window opened while no leader ran go out now, not an interval later.
+        send_due = scheduler.get_job(SEND_DUE_JOB)
+        if send_due is not None:
+            send_due.modify(next_run_time=datetime.now(UTC))
         scheduler.resume()
         synced = time.monotonic()
         while not stop.wait(poll_seconds):
@@ -87,3 +97,52 @@ def _lead(
                 synced = time.monotonic()
     finally:
         scheduler.shutdown(wait=True)
+
+
+def start_in_background(
+    engine: Engine,
+    settings: Settings,
+    *,
+    on_state: Callable[[str], None] | None = None,
+    on_error: Callable[[Exception], None] | None = None,
+) -> Callable[[], None]:
+    """Run the worker (and, on PostgreSQL, a queue worker) in daemon threads of this process,
+    as `clarity demo --worker` does; returns the function that stops both (finishing the jobs
+    in hand). A refusal to start (another worker on the SQLite file) goes to `on_error`."""
+    from schedules.jobs import fans_out
+
+    stop = threading.Event()
+    queue_worker = None
+    if fans_out(engine):
+        from schedules.queue import QueueWorker
+
+        queue_worker = QueueWorker(settings.database_url, name="demo")
+        queue_worker.start()
+
+    def body() -> None:
+        try:
+            run_worker(
+                engine,
+                default_timezone=settings.default_timezone,
+                grace=timedelta(hours=settings.briefing_grace_hours),
+                stop=stop,
+                on_state=on_state,
+            )
+        except Exception as exc:  # reported to the caller; the demo goes on without a worker
+            if on_error is None:
+                raise
+            on_error(exc)
+
+    thread = threading.Thread(target=body, name="clarity-worker", daemon=True)
+    thread.start()
+
+    def stop_all() -> None:
+        stop.set()
+        thread.join(timeout=120)
+        if queue_worker is not None:
+            from schedules.queue import close_deferrers
+
+            queue_worker.stop()
+            close_deferrers()
+
+    return stop_all

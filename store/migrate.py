@@ -74,6 +74,16 @@ def script_head() -> str | None:
     return heads.pop() if len(heads) == 1 else None
 
 
+FOREIGN_TABLE_PREFIXES = ("procrastinate_", "apscheduler_")
+
+
+def include_name(name: str | None, type_: str, parent_names: object) -> bool:
+    """Alembic's filter for comparing the database with the models: the task queue's tables
+    (`procrastinate_*`, migration 0007) and the scheduler's job store (`apscheduler_jobs`,
+    created by APScheduler) are not models, so they are not a difference."""
+    return not (type_ == "table" and name is not None and name.startswith(FOREIGN_TABLE_PREFIXES))
+
+
 def current_revision(engine: Engine) -> str | None:
     from alembic.runtime.migration import MigrationContext
 

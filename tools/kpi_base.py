@@ -87,13 +87,14 @@ def resolve(conn: Connection, scope: Scope) -> Resolved:
     ).scalar()
     if org is None:
         raise ScopeError(f"organization {scope.organization_id} does not exist")
-    locations = dict(
-        conn.execute(
-            select(t.location.c.id, t.location.c.name)
-            .where(t.location.c.organization_id == scope.organization_id)
-            .order_by(t.location.c.id)
-        ).all()
+    query = select(t.location.c.id, t.location.c.name).where(
+        t.location.c.organization_id == scope.organization_id
     )
+    if scope.location_id is not None and scope.provider_id is None:
+        # One location's row, not the organization's hundreds: a briefing resolves its scope
+        # some 35 times (measured 6 ms each with 500 locations, 0.2 s per briefing).
+        query = query.where(t.location.c.id == scope.location_id)
+    locations = dict(conn.execute(query.order_by(t.location.c.id)).all())
     name = str(org)
     ids = tuple(locations)
     if scope.location_id is not None:

@@ -9,11 +9,13 @@ and the portfolio peers.
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Callable
 from datetime import date, timedelta
 
 from pydantic import BaseModel, Field
-from sqlalchemy import Connection, Engine, select
+from sqlalchemy import Connection, Engine, func, select
 
 from store import tables as t
 from tools.benchmarks import (
@@ -354,6 +356,51 @@ def _snapshot(
     )
 
 
+# Peer values are organization-wide: with hundreds of locations briefed at the same minute,
+# each briefing recomputing them made the batch quadratic (0.25 s per briefing at 500
+# locations). A worker process may share them between its briefings (`share_peer_values`):
+# keyed by database, organization, period and level, and by the import log's state (count,
+# newest id, newest finish), so any import, in any process, makes a new key.
+_peer_cache: dict[tuple[object, ...], tuple[float, PeerValues]] = {}
+_peer_cache_lock = threading.Lock()
+_peer_cache_seconds = 0.0  # 0: not shared (every call computes)
+
+
+def share_peer_values(seconds: float) -> None:
+    """Let this process reuse peer values for `seconds` while no import ran (0 turns it off)."""
+    global _peer_cache_seconds
+    with _peer_cache_lock:
+        _peer_cache_seconds = seconds
+        _peer_cache.clear()
+
+
+def _imports_state(conn: Connection) -> tuple[object, ...]:
+    runs = t.ingest_run
+    row = conn.execute(
+        select(func.count(), func.max(runs.c.id), func.max(runs.c.finished_at))
+    ).one()
+    return tuple(row)
+
+
+def _shared_peer_values(
+    conn: Connection, engine: Engine, organization_id: int, period: Period, level: GroupBy
+) -> PeerValues:
+    if _peer_cache_seconds <= 0:
+        return peer_values(conn, resolve(conn, Scope(organization_id)), period, level)
+    key = (str(engine.url), organization_id, period.start, period.end, level, _imports_state(conn))
+    now = time.monotonic()
+    with _peer_cache_lock:
+        cached = _peer_cache.get(key)
+    if cached is not None and now - cached[0] < _peer_cache_seconds:
+        return cached[1]
+    values = peer_values(conn, resolve(conn, Scope(organization_id)), period, level)
+    with _peer_cache_lock:
+        if len(_peer_cache) >= 64:  # stale keys (an import ran, another day) pile up here
+            _peer_cache.clear()
+        _peer_cache[key] = (now, values)
+    return values
+
+
 def kpi_snapshot(engine: Engine, scope: Scope, period: Period) -> KpiSnapshot:
     """Every headline KPI of the scope for the period, with the previous period (the previous
     calendar month for a month), the change, the industry benchmark, and — for a location or a
@@ -363,7 +410,7 @@ def kpi_snapshot(engine: Engine, scope: Scope, period: Period) -> KpiSnapshot:
         peers = None
         if scope.provider_id is not None or scope.location_id is not None:
             level: GroupBy = "provider" if scope.provider_id is not None else "location"
-            peers = peer_values(conn, resolve(conn, Scope(scope.organization_id)), period, level)
+            peers = _shared_peer_values(conn, engine, scope.organization_id, period, level)
     return _snapshot(engine, res, period, peers)
 
 

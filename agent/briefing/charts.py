@@ -48,8 +48,17 @@ def _figure() -> tuple[Figure, Axes]:
     return fig, ax
 
 
-def _png(fig: Figure) -> bytes:
-    fig.tight_layout()
+# Margins of the series charts (fractions of the figure): their tick labels are short ("$40k",
+# "03-14"), so fixed margins fit, where `tight_layout` draws the figure twice (measured 0.19 s
+# → 0.11 s per chart; a briefing has one or two).
+SERIES_MARGINS = {"left": 0.1, "right": 0.98, "top": 0.88, "bottom": 0.14}
+
+
+def _png(fig: Figure, *, tight: bool = True) -> bytes:
+    if tight:
+        fig.tight_layout()
+    else:
+        fig.subplots_adjust(**SERIES_MARGINS)
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=DPI)
     return buffer.getvalue()
@@ -70,7 +79,7 @@ def series_chart(series: Series, cid: str) -> Chart:
     ax.set_xticklabels([label[5:] if len(label) == 10 else label for label in labels[::step]])
     ax.yaxis.set_major_formatter(_axis_formatter(series.unit))
     ax.set_title(series.label, fontsize=10, color=INK, loc="left")
-    return Chart(cid=cid, title=series.label, alt=series.label, png=_png(fig))
+    return Chart(cid=cid, title=series.label, alt=series.label, png=_png(fig, tight=False))
 
 
 def dollars_chart(points: list[Candidate], cid: str) -> Chart:

@@ -16,6 +16,7 @@ For a location, or the whole organization (portfolio roll-up), as of day D:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from time import perf_counter
 from typing import Any
@@ -167,8 +168,15 @@ class ToolsGatherer:
     """`Gatherer` backed by the tools. `persist=False` leaves the `Finding` table untouched
     (every finding then counts as new)."""
 
-    def __init__(self, *, persist: bool = True, targets: Targets | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        persist: bool = True,
+        targets: Targets | None = None,
+        footer_notes: Sequence[str] = (),
+    ) -> None:
         self.persist = persist
+        self.footer_notes = list(footer_notes)  # copied into `Gathered.footer_notes`
         self.targets = targets  # None: the seed's ranges (`Targets.default()`)
         self.timings: dict[str, float] = {}  # seconds per tool in the last call (benchmarks)
 
@@ -390,6 +398,7 @@ class ToolsGatherer:
             directory=directory,
             sources=sorted(set(sources)),
             opportunity_fact_ids=opportunity_ids,
+            footer_notes=self.footer_notes,
         )
 
     def _candidates(

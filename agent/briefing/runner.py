@@ -3,6 +3,7 @@ channels and tools, built from settings at call time."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 
 from sqlalchemy import Engine
@@ -30,6 +31,7 @@ def brief(
     organization_id: int | None = None,
     writer: WriterName = "template",
     deliver: bool = False,
+    footer_notes: Sequence[str] = (),
 ) -> BriefingResult:
     """Run and store the briefing for a location (or the organization) and day; the scope and
     the default day come from `store.scope.resolve_scope` (the last day with any activity)."""
@@ -42,7 +44,7 @@ def brief(
         organization_id=scope.organization_id,
         location_id=scope.location_id,
         for_date=scope.as_of,
-        gatherer=ToolsGatherer(targets=Targets.from_settings(settings)),
+        gatherer=ToolsGatherer(targets=Targets.from_settings(settings), footer_notes=footer_notes),
         writer=writer,
         model=make_chat_model(settings) if writer == "llm" else None,
         deliver_now=deliver,

@@ -107,6 +107,10 @@ class Gathered(BaseModel):
         default_factory=list,
         description="The weekly total-opportunity section (first briefing of the week): facts.",
     )
+    footer_notes: list[str] = Field(
+        default_factory=list,
+        description="Lines for the footer from outside the tools (e.g. rejected import rows).",
+    )
 
 
 class Outline(BaseModel):

@@ -29,9 +29,11 @@ ROOT = Path(__file__).resolve().parents[2]
 class Proc:
     """A `clarity` subprocess whose stdout lines are read in the background."""
 
-    def __init__(self, args: list[str], url: str, home: Path) -> None:
+    def __init__(
+        self, args: list[str], url: str, home: Path, extra_env: dict[str, str] | None = None
+    ) -> None:
         env = {k: v for k, v in os.environ.items() if not k.startswith("CLARITY_")}
-        env |= {"CLARITY_DATABASE_URL": url, "PYTHONPATH": str(ROOT)}
+        env |= {"CLARITY_DATABASE_URL": url, "PYTHONPATH": str(ROOT)} | (extra_env or {})
         self.popen = subprocess.Popen(
             [sys.executable, "-m", "clarity", *args],
             cwd=home,
@@ -42,12 +44,28 @@ class Proc:
         )
         self.lines: queue.Queue[str] = queue.Queue()
         self.seen: list[str] = []
+        self.errors: list[str] = []
         threading.Thread(target=self._read, daemon=True).start()
+        self._draining = threading.Thread(target=self._drain, daemon=True)
+        self._draining.start()
+
+    def _drain(self) -> None:
+        """Keep reading stderr (the log), so a full pipe never blocks the process."""
+        assert self.popen.stderr is not None
+        for line in self.popen.stderr:
+            self.errors.append(line.rstrip("\n"))
 
     def _read(self) -> None:
         assert self.popen.stdout is not None
         for line in self.popen.stdout:
             self.lines.put(line.rstrip("\n"))
+
+    def stderr_text(self, seconds: float = 5.0) -> str:
+        """Everything the process wrote to stderr (once it has exited)."""
+        deadline = time.monotonic() + seconds
+        while self._draining.is_alive() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return "\n".join(self.errors)
 
     def wait_line(self, text: str, seconds: float = 30.0) -> bool:
         deadline = time.monotonic() + seconds
@@ -96,7 +114,7 @@ def test_sqlite_one_worker_second_refuses_sigterm_stops(tmp_path: Path, procs: l
     second = Proc(["worker"], url, tmp_path)
     procs.append(second)
     assert second.popen.wait(timeout=60) == 2
-    stderr = second.popen.stderr.read() if second.popen.stderr else ""
+    stderr = second.stderr_text()
     assert "another clarity worker already runs on" in stderr
     assert "Traceback" not in stderr
 

@@ -65,3 +65,40 @@ def test_a_dropped_export_is_in_the_next_briefing_once(engine: Engine, tmp_path:
         "ok",
         1,
     )
+
+
+def test_rejected_rows_are_in_the_next_briefing_footer(engine: Engine, tmp_path: Path) -> None:
+    seed(engine)
+    settings = settings_for(tmp_path)
+    folder = drop_folder(settings, 1) / "sales"
+    folder.mkdir(parents=True)
+    (folder / "pos.csv").write_text(
+        "external_id,paid_at,net,item\n"
+        "ok-1,2027-03-13 11:00,100.00,Peel\n"
+        "bad-1,not a date,50.00,Peel\n"
+        "bad-2,2027-03-13 12:00,lots,Peel\n"
+    )
+    now = datetime(2027, 3, 14, 14, 5, tzinfo=UTC)
+    assert run_scheduled_briefing(engine, settings, "location:1", now=now) == "ok"
+    with engine.connect() as conn:
+        run_id = conn.execute(select(func.max(t.ingest_run.c.id))).scalar_one()
+        text_md = conn.execute(select(t.briefing.c.text_md)).scalar_one()
+    assert (
+        "Data refresh: 2 rows were rejected from an export imported 2027-03-14 14:05 UTC "
+        f"(`clarity ingest --show-rejects {run_id}`)."
+    ) in text_md
+    assert "pos.csv" not in text_md
+
+    # The next morning a clean export arrives: that briefing (2027-03-14) has no refresh line,
+    # the rejects were reported in the previous one.
+    (folder / "pos-14.csv").write_text(
+        "external_id,paid_at,net,item\nok-2,2027-03-14 11:00,80.00,Facial\n"
+    )
+    next_day = datetime(2027, 3, 15, 14, 5, tzinfo=UTC)
+    assert run_scheduled_briefing(engine, settings, "location:1", now=next_day) == "ok"
+    with engine.connect() as conn:
+        latest = conn.execute(
+            select(t.briefing.c.text_md).order_by(t.briefing.c.for_date.desc())
+        ).first()
+    assert latest is not None and "Data refresh" not in latest.text_md
+    assert "2027-03-14" in latest.text_md

@@ -7,7 +7,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Connection, Engine, inspect, text
 from sqlmodel import SQLModel
 
-from store.migrate import current_revision, head_revision, upgrade
+from store.migrate import current_revision, head_revision, include_name, upgrade
 
 
 def test_upgrade_empty_database_to_head(bare_engine: Engine) -> None:
@@ -28,8 +28,38 @@ def test_migrations_match_the_models(bare_engine: Engine) -> None:
     """A model changed without a migration shows up here as a non-empty diff."""
     upgrade(bare_engine)
     with bare_engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn), SQLModel.metadata)
+        context = MigrationContext.configure(conn, opts={"include_name": include_name})
+        diff = compare_metadata(context, SQLModel.metadata)
     assert diff == []
+
+
+def test_the_task_queue_schema_is_postgresql_only(bare_engine: Engine) -> None:
+    """0007_procrastinate: procrastinate's tables on PostgreSQL, nothing on SQLite; the
+    model comparison above ignores them (and the scheduler's `apscheduler_jobs`)."""
+    upgrade(bare_engine)
+    tables = set(inspect(bare_engine).get_table_names())
+    queue = {name for name in tables if name.startswith("procrastinate_")}
+    if bare_engine.dialect.name == "postgresql":
+        assert queue == {
+            "procrastinate_jobs",
+            "procrastinate_events",
+            "procrastinate_periodic_defers",
+            "procrastinate_workers",
+        }
+    else:
+        assert queue == set()
+    # Down to 0006 drops them (tables, types, functions), and up again creates them again.
+    from alembic import command
+
+    from store.migrate import alembic_config
+
+    command.downgrade(alembic_config(bare_engine), "0006_schedules")
+    assert not any(n.startswith("procrastinate_") for n in inspect(bare_engine).get_table_names())
+    assert upgrade(bare_engine) == head_revision()
+    assert queue <= set(inspect(bare_engine).get_table_names())
+    assert include_name("procrastinate_jobs", "table", {}) is False
+    assert include_name("apscheduler_jobs", "table", {}) is False
+    assert include_name("jobrun", "table", {}) is True
 
 
 def test_metric_indexes_exist(bare_engine: Engine) -> None:

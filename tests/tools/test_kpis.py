@@ -338,3 +338,48 @@ def test_lapsing_vips(store: Engine) -> None:
     assert (vip.patient, vip.days_since_visit, vip.usual_interval_days) == ("P-4", 174, None)
     assert lapsing_vips(store, ORG, march, quiet_days=180) == []
     assert lapsing_vips(store, ORG, OCT) == []  # 23 days is not quiet
+
+
+def test_peer_values_shared_until_an_import_runs(store: Engine) -> None:
+    """A worker process shares the organization's peer values between briefings
+    (`share_peer_values`) until the import log changes."""
+    from datetime import UTC, datetime
+
+    from sqlmodel import Session
+
+    from store.models import IngestRun, Sale
+
+    def median() -> float | None:
+        peers = kpis.kpi_snapshot(store, BACK_BAY, OCT).get("net_revenue").peers
+        assert peers is not None
+        return peers.median
+
+    kpis.share_peer_values(600)
+    try:
+        assert median() == pytest.approx(1349.5)  # Back Bay 2,399, Austin 300
+        with Session(store) as session:
+            session.add(
+                Sale(
+                    id=9001,  # the hand-built store sets ids itself (its sequence is behind)
+                    patient_id=1,
+                    location_id=2,
+                    item="Filler",
+                    gross_cents=100_000,
+                    net_cents=100_000,
+                    paid_at=datetime(2026, 10, 20, 18, tzinfo=UTC),
+                    local_date=date(2026, 10, 20),
+                    external_id="shared-peers",
+                )
+            )
+            session.commit()
+        assert median() == pytest.approx(1349.5)  # no import logged: the shared values
+        with Session(store) as session:
+            session.add(
+                IngestRun(kind="sales", path="x.csv", started_at=datetime(2026, 11, 1, tzinfo=UTC))
+            )
+            session.commit()
+        # Austin 300 + 1,000 = 1,300 → median (2,399 + 1,300) / 2 = 1,849.5.
+        assert median() == pytest.approx(1849.5)
+    finally:
+        kpis.share_peer_values(0)
+    assert median() == pytest.approx(1849.5)

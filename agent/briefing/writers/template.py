@@ -97,6 +97,7 @@ def footer(outline: Outline, gathered: Gathered) -> str:
     sources = sorted(set(gathered.sources) | {c.source for c in outline.points if c.source})
     return _clean(
         _macros().footer(gathered.for_date, sources or ["tools"], outline.points, gathered.facts)
+        + "".join(f" {note}" for note in gathered.footer_notes)
     )
 
 
