@@ -42,8 +42,14 @@ SentState = Annotated[
         description=f"Only this state: one of {', '.join(sv.SENT_LIST_STATES)}.",
     ),
 ]
-Action = Annotated[str | None, Query(max_length=100, description="Exact action.")]
-Actor = Annotated[str | None, Query(max_length=320, description="Exact actor (e-mail).")]
+#: No control characters (PostgreSQL text cannot hold NUL; no action or actor has any).
+PRINTABLE = r"^[^\x00-\x1f\x7f]*$"
+Action = Annotated[
+    str | None, Query(max_length=100, pattern=PRINTABLE, description="Exact action.")
+]
+Actor = Annotated[
+    str | None, Query(max_length=320, pattern=PRINTABLE, description="Exact actor (e-mail).")
+]
 Since = Annotated[date | None, Query(description="From this UTC day (YYYY-MM-DD).")]
 Until = Annotated[date | None, Query(description="Up to this UTC day, included.")]
 #: The page's filter form sends empty fields for "any"; the page reads them as text.
