@@ -42,7 +42,8 @@ SentState = Annotated[
         description=f"Only this state: one of {', '.join(sv.SENT_LIST_STATES)}.",
     ),
 ]
-#: No control characters (PostgreSQL text cannot hold NUL; no action or actor has any).
+#: Printable text only: a control character can match no recorded value, and PostgreSQL refuses
+#: NUL in a text parameter (a 500 instead of an empty page).
 PRINTABLE = r"^[^\x00-\x1f\x7f]*$"
 Action = Annotated[
     str | None, Query(max_length=100, pattern=PRINTABLE, description="Exact action.")

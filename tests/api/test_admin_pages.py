@@ -500,12 +500,3 @@ def test_briefing_channels_are_those_of_the_channel_registry() -> None:
     from channels.registry import FACTORIES
 
     assert set(CHANNELS) == set(FACTORIES) == {"email", "slack", "outbox"}
-
-
-def test_audit_filters_refuse_control_characters(app: FastAPI, world: World) -> None:
-    # Found by schemathesis on PostgreSQL: a NUL in a text filter was a 500 (DataError).
-    owner = signed_in(app, world, "owner")
-    assert owner.get("/api/v1/audit", params={"action": "\x00"}).status_code == 422
-    assert owner.get("/api/v1/audit", params={"actor": "a\x1fb"}).status_code == 422
-    assert owner.get("/audit", params={"actor": "\x00"}).status_code == 422
-    assert owner.get("/api/v1/audit", params={"actor": "o@a.example.com"}).status_code == 200
