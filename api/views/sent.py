@@ -13,14 +13,17 @@ Definitions:
   (`sending_started_at`), sent (`sent_at`, with the provider's id), and the outcome the
   provider reported last (delivered / undelivered / failed / unknown, with the error), which
   the store keeps as the message's state without a time (`at` is None);
-- `counts` = the scope's messages in each listed state (0 included).
+- `counts` = the scope's messages in each listed state (0 included);
+- `briefings` = the latest `BRIEFINGS_SHOWN` deliveries of the briefings the scope may read
+  (`api.views.briefings.visible`) to staff recipients: channel, recipient, status, attempts,
+  last error, delivered at; newest briefing day first.
 The recipient's name is shown only to roles that may see contact data.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from pydantic import BaseModel
@@ -29,7 +32,7 @@ from sqlalchemy.engine import Row
 from sqlmodel import Session
 
 from api.deps import UserScope
-from api.views.briefings import contacts
+from api.views.briefings import contacts, visible
 from store import tables as t
 from store.models import pseudonym
 
@@ -48,6 +51,7 @@ SENT_LIST_STATES: tuple[str, ...] = (
 )
 #: Outcomes the provider reports after `sent` (or the reconciler decides), kept only as state.
 OUTCOMES = frozenset({"delivered", "undelivered", "failed", "unknown"})
+BRIEFINGS_SHOWN = 20
 
 
 class SentEvent(BaseModel):
@@ -72,7 +76,20 @@ class SentMessage(BaseModel):
     events: list[SentEvent]
 
 
+class BriefingDeliveryOut(BaseModel):
+    briefing_id: int
+    scope: str
+    for_date: date
+    channel: str
+    recipient: str
+    status: str
+    attempts: int
+    last_error: str | None
+    delivered_at: datetime | None
+
+
 class SentView(BaseModel):
+    briefings: list[BriefingDeliveryOut]
     state: str | None
     page: int
     per_page: int
@@ -122,9 +139,17 @@ def sent(
     if state is not None and state not in SENT_LIST_STATES:
         raise ValueError(f"not a sent-list state: {state!r} (one of {', '.join(SENT_LIST_STATES)})")
     counts = dict.fromkeys(SENT_LIST_STATES, 0)
-    empty = SentView(state=state, page=page, per_page=per_page, total=0, counts=counts, messages=[])
+    briefings = briefing_deliveries(session, scope)
     if not scope.location_ids:
-        return empty
+        return SentView(
+            briefings=briefings,
+            state=state,
+            page=page,
+            per_page=per_page,
+            total=0,
+            counts=counts,
+            messages=[],
+        )
     mine = M.c.location_id.in_(sorted(scope.location_ids))
     conn = session.connection()
     for st, n in conn.execute(
@@ -173,5 +198,40 @@ def sent(
         for r in rows
     ]
     return SentView(
-        state=state, page=page, per_page=per_page, total=total, counts=counts, messages=messages
+        briefings=briefings,
+        state=state,
+        page=page,
+        per_page=per_page,
+        total=total,
+        counts=counts,
+        messages=messages,
     )
+
+
+def briefing_deliveries(session: Session, scope: UserScope) -> list[BriefingDeliveryOut]:
+    """The latest deliveries of the briefings `scope` may read, newest briefing day first."""
+    if not scope.location_ids:
+        return []
+    b, d = t.briefing, t.briefing_delivery
+    rows = (
+        session.connection()
+        .execute(
+            select(
+                b.c.id.label("briefing_id"),
+                b.c.scope,
+                b.c.for_date,
+                d.c.channel,
+                d.c.recipient,
+                d.c.status,
+                d.c.attempts,
+                d.c.last_error,
+                d.c.delivered_at,
+            )
+            .join(d, d.c.briefing_id == b.c.id)
+            .where(visible(scope))
+            .order_by(b.c.for_date.desc(), d.c.id.desc())
+            .limit(BRIEFINGS_SHOWN)
+        )
+        .all()
+    )
+    return [BriefingDeliveryOut.model_validate(dict(r._mapping)) for r in rows]

@@ -11,7 +11,7 @@ from sqlmodel import Session
 
 from schedules.runs import finish_run, record_skipped, start_run
 from store import tables as t
-from store.models import Appointment, Service, Subscription
+from store.models import Appointment, BriefingDelivery, Service, Subscription
 from store.outreach import approve, reject, schedule, transition
 from tests.api.conftest import World, bearer, csrf_header, signed_in
 
@@ -31,7 +31,9 @@ def _move(engine: Engine, message_id: int, *steps: tuple[str, str, dict]) -> Non
 
 
 def add_admin_data(world: World) -> None:
-    """- Greenwich's second message approved by the manager and delivered (SID SM-A1);
+    """- briefing deliveries: Greenwich's to the owner (delivered), organization A's to Slack
+      (failed), Boston's to Boston's owner;
+    - Greenwich's second message approved by the manager and delivered (SID SM-A1);
     - Westport's message rejected by the owner ("not now");
     - Boston's approved by Boston's owner, sent and failed (Twilio 30003);
     - subscriptions: owner A location A1 e-mail 07:00 and organization A Slack 08:00; manager,
@@ -63,6 +65,23 @@ def add_admin_data(world: World) -> None:
     a1, a2, b1 = (f"location:{world.loc[k]}" for k in ("A1", "A2", "B1"))
     org_a = f"org:{world.org['A']}"
     with Session(engine) as s:
+        deliveries = [
+            ("A1", "email", world.email["owner"], "delivered", None),
+            ("orgA", "slack", "#glow", "failed", "slack: channel_not_found"),
+            ("B1", "email", world.email["ownerB"], "delivered", None),
+        ]
+        for key, channel, recipient, status, error in deliveries:
+            s.add(
+                BriefingDelivery(
+                    briefing_id=world.briefing[key],
+                    channel=channel,
+                    recipient=recipient,
+                    status=status,
+                    attempts=1,
+                    last_error=error,
+                    delivered_at=T0 if status == "delivered" else None,
+                )
+            )
         subs = [
             ("owner", a1, "email", 7),
             ("owner", org_a, "slack", 8),
@@ -160,8 +179,13 @@ def test_sent_lists_decided_messages_of_the_users_locations_with_their_events(
         ("delivered", None, None),
     ]
     assert message["events"][-1]["at"] is None  # the provider's outcome has no stored time
+    # Briefings the manager reads: Greenwich's only (not the organization's, not Boston's).
+    assert [(b["scope"], b["recipient"], b["status"]) for b in view["briefings"]] == [
+        (f"location:{world.loc['A1']}", world.email["owner"], "delivered")
+    ]
     page = manager.get("/sent").text
     assert "Alice Adams" in page and "SM-A1" in page and "Bella" not in page
+    assert "Briefings delivered" in page and world.email["ownerB"] not in page
 
 
 def test_owner_sees_every_location_of_the_organization_and_filters_by_state(
@@ -173,6 +197,10 @@ def test_owner_sees_every_location_of_the_organization_and_filters_by_state(
     assert {m["id"] for m in view["messages"]} == {
         world.message["A1-second"],
         world.message["A2"],
+    }
+    assert {(b["channel"], b["status"], b["last_error"]) for b in view["briefings"]} == {
+        ("email", "delivered", None),
+        ("slack", "failed", "slack: channel_not_found"),
     }
     rejected = owner.get("/api/v1/sent", params={"state": "rejected"}).json()
     assert [m["id"] for m in rejected["messages"]] == [world.message["A2"]]
