@@ -10,6 +10,7 @@ from fastapi import APIRouter, HTTPException, Path, Query, status
 from api.deps import EngineDep, Scope, SessionDep, require
 from api.roles import Area
 from api.views import briefings as bv
+from api.views import dashboard as dv
 from api.views import kpis as kv
 from api.views import outreach as ov
 from api.views import patients as pv
@@ -109,6 +110,41 @@ def kpis(
     try:
         return kv.kpis_view(engine, scope, location_id=location, period=period, as_of=as_of)
     except (kv.LocationNotVisible, kv.NoData) as exc:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=str(exc)) from None
+    except ValueError as exc:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=str(exc)) from None
+
+
+@router.get(
+    "/dashboard",
+    response_model=dv.DashboardView,
+    dependencies=[require(Area.dashboard)],
+    responses={
+        **NOT_FOUND,
+        422: {"description": "Bad period or date, or a location must be chosen."},
+    },
+)
+def dashboard(
+    engine: EngineDep,
+    scope: Scope,
+    location: Annotated[int | None, Query(ge=1, le=MAX_ID, description="Location id.")] = None,
+    provider: Annotated[int | None, Query(ge=1, le=MAX_ID, description="Provider id.")] = None,
+    period: Annotated[
+        str | None,
+        Query(
+            pattern=PERIOD_PATTERN,
+            description="YYYY-MM, last-<days>d or YYYY-MM-DD..YYYY-MM-DD (default: last month).",
+        ),
+    ] = None,
+    as_of: Annotated[date | None, Query(description="YYYY-MM-DD; default last sale.")] = None,
+) -> dv.DashboardView:
+    """The dashboard page's data: KPIs with chart geometry, the weekday × hour heat map,
+    the new-patient funnel, treatment mix, provider P&L and the portfolio."""
+    try:
+        return dv.dashboard_view(
+            engine, scope, location_id=location, provider_id=provider, period=period, as_of=as_of
+        )
+    except (kv.LocationNotVisible, dv.ProviderNotVisible, kv.NoData) as exc:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=str(exc)) from None
     except ValueError as exc:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=str(exc)) from None

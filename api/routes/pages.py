@@ -14,6 +14,7 @@ from api.roles import Area
 from api.routes.api_v1 import MAX_ID
 from api.templating import render
 from api.views import briefings as bv
+from api.views import dashboard as dv
 from api.views import kpis as kv
 from api.views import users as uv
 
@@ -76,14 +77,18 @@ def dashboard_page(
     scope: Scope,
     user: CurrentUser,
     location: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+    provider: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     period: Annotated[str | None, Query(max_length=40)] = None,
 ) -> HTMLResponse:
-    """Headline KPIs against the previous period, the industry range and peers."""
+    """KPIs against the industry range and peers, the weekday × hour heat map, the funnel,
+    treatment mix, provider P&L and (whole organization) the portfolio."""
     error = None
-    snapshot = None
+    view = None
     try:
-        snapshot = kv.kpis_view(engine, scope, location_id=location, period=period or None)
-    except kv.LocationNotVisible as exc:
+        view = dv.dashboard_view(
+            engine, scope, location_id=location, provider_id=provider, period=period or None
+        )
+    except (kv.LocationNotVisible, dv.ProviderNotVisible) as exc:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=str(exc)) from None
     except (kv.NoData, ValueError) as exc:
         error = str(exc)
@@ -91,11 +96,13 @@ def dashboard_page(
         request,
         "dashboard.html",
         {
-            "snapshot": snapshot,
+            "d": view,
+            "snapshot": view.kpis if view else None,
             "error": error,
             "locations": kv.location_names(engine, scope),
             "whole_org": scope.whole_org,
-            "location": location,
+            "location": view.location_id if view else location,
+            "provider": provider,
             "period": period or "",
         },
         user=user,
