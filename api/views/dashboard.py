@@ -162,6 +162,7 @@ def heat_map(grid: SlotGrid) -> HeatMap:
             if cell is None:
                 cells.append(None)
                 continue
+            share: float | None
             if cell.utilization_estimate is not None and peak_util > 0:
                 share = cell.utilization_estimate / peak_util
             else:
