@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Path, Query, status
+from fastapi import APIRouter, HTTPException, Path, Query, Request, status
 
+from api.cache import cached, page_key
 from api.deps import EngineDep, Scope, SessionDep, require
 from api.roles import Area
 from api.views import briefings as bv
@@ -79,9 +80,12 @@ def briefing(
 
 
 @router.get("/today", response_model=bv.TodayView, dependencies=[require(Area.briefings)])
-def today(session: SessionDep, scope: Scope) -> bv.TodayView:
+def today(request: Request, session: SessionDep, engine: EngineDep, scope: Scope) -> bv.TodayView:
     """The Today page's data: the latest briefing of each scope the user may see."""
-    return bv.today(session, scope)
+    view: bv.TodayView = cached(
+        request, engine, page_key(scope, "api:today"), lambda: bv.today(session, scope)
+    )
+    return view
 
 
 @router.get(
@@ -125,6 +129,7 @@ def kpis(
     },
 )
 def dashboard(
+    request: Request,
     engine: EngineDep,
     scope: Scope,
     location: Annotated[int | None, Query(ge=1, le=MAX_ID, description="Location id.")] = None,
@@ -140,10 +145,22 @@ def dashboard(
 ) -> dv.DashboardView:
     """The dashboard page's data: KPIs with chart geometry, the weekday × hour heat map,
     the new-patient funnel, treatment mix, provider P&L and the portfolio."""
+    key = page_key(scope, "api:dashboard", location, provider, period, as_of)
     try:
-        return dv.dashboard_view(
-            engine, scope, location_id=location, provider_id=provider, period=period, as_of=as_of
+        view: dv.DashboardView = cached(
+            request,
+            engine,
+            key,
+            lambda: dv.dashboard_view(
+                engine,
+                scope,
+                location_id=location,
+                provider_id=provider,
+                period=period,
+                as_of=as_of,
+            ),
         )
+        return view
     except (kv.LocationNotVisible, dv.ProviderNotVisible, kv.NoData) as exc:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=str(exc)) from None
     except ValueError as exc:
@@ -163,6 +180,7 @@ def users(session: SessionDep, scope: Scope) -> list[uv.UserOut]:
     responses={422: {"description": "Not a message state."}},
 )
 def outreach(
+    request: Request,
     session: SessionDep,
     engine: EngineDep,
     scope: Scope,
@@ -173,7 +191,13 @@ def outreach(
     """The approval queue of the user's locations: drafts with reason, value/risk and policy
     results, and the counts by state (the data of the /queue page)."""
     try:
-        return ov.queue(session, engine, scope, state=state)
+        view: ov.QueueView = cached(
+            request,
+            engine,
+            page_key(scope, "api:outreach", state),
+            lambda: ov.queue(session, engine, scope, state=state),
+        )
+        return view
     except ValueError as exc:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=str(exc)) from None
 
