@@ -113,6 +113,13 @@ CASES = [
     ),
     Case("/api/v1/today", ANYONE, fixed("/api/v1/today"), headline, lists=True),
     Case("/api/v1/kpis", DASHBOARD, by_location("/api/v1/kpis"), lambda w, r: "Greenwich", False),
+    Case(
+        "/api/v1/dashboard",
+        DASHBOARD,
+        by_location("/api/v1/dashboard"),
+        lambda w, r: "Greenwich",
+        False,
+    ),
     Case("/api/v1/users", OWNER, fixed("/api/v1/users"), own_email, lists=True),
     Case(
         "/api/v1/chat/stream",
@@ -260,7 +267,8 @@ def test_authorization_matrix(app: FastAPI, world: World) -> None:
     # /patients/at-risk 2 × 18 = 36; message by id (no organization targets): anonymous
     # 1 + 1, owner 2 × (1 + 1), others 3 × 2 × (1 + 2) = 2 + 4 + 18 = 24. 228 + 80 = 308.
     # Evals: 4 list pages × (2 anonymous + 4 roles × 2) = 40. 308 + 40 = 348.
-    assert cells == 348
+    # Dashboard JSON (by location, like KPIs): 2 + 2·2 + 3·2·3 = 24. 348 + 24 = 372.
+    assert cells == 372
 
 
 def _states(world: World) -> dict[str, str]:

@@ -27,9 +27,9 @@ def test_api_conforms_to_its_schema(world: World, tmp_path: Path) -> None:
     for result in schema.get_all_operations():
         assert isinstance(result, Ok), result  # the schema parsed
         operations.append(result.ok())
-    # healthz, me, briefings, briefing, today, kpis, users, chat stream, outreach, outreach
-    # message, patients at risk
-    assert len(operations) == 11
+    # healthz, me, briefings, briefing, today, kpis, dashboard, users, chat stream, outreach,
+    # outreach message, patients at risk
+    assert len(operations) == 12
     for operation in operations:
 
         @given(case=operation.as_strategy())
