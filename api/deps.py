@@ -7,13 +7,13 @@ handler filters by location on its own.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import Depends, HTTPException, Request, status
-from sqlalchemy import Connection, Engine, select, update
+from sqlalchemy import Connection, Engine, bindparam, select, update
 from sqlmodel import Session
 
 from api.roles import CONTACT_ROLES, Area, Role, may_open
@@ -81,6 +81,40 @@ def _auth_user(row: Any, via: Literal["session", "token"]) -> AuthUser:
 _USER_COLUMNS = (U.c.id, U.c.organization_id, U.c.email, U.c.name, U.c.role, U.c.active)
 
 
+#: The signed-in user with every location of their organization and whether it is assigned to
+#: them: one query per request instead of three (a session's user, locations, assignments).
+_PRINCIPAL = (
+    select(
+        *_USER_COLUMNS,
+        t.location.c.id.label("location_id"),
+        t.user_location.c.user_id.label("assigned"),
+    )
+    .select_from(
+        U.outerjoin(t.location, t.location.c.organization_id == U.c.organization_id).outerjoin(
+            t.user_location,
+            (t.user_location.c.user_id == U.c.id)
+            & (t.user_location.c.location_id == t.location.c.id),
+        )
+    )
+    .where(U.c.id == bindparam("uid"))
+)
+
+
+def _principal_scope(user: AuthUser, rows: Sequence[Any]) -> UserScope:
+    """`_scope` from the rows of `_PRINCIPAL`."""
+    org_locations = {int(r.location_id) for r in rows if r.location_id is not None}
+    if user.role == Role.owner:
+        allowed = set(org_locations)
+    else:
+        allowed = {int(r.location_id) for r in rows if r.assigned is not None} & org_locations
+    return UserScope(
+        user=user,
+        organization_id=user.organization_id,
+        location_ids=frozenset(allowed),
+        whole_org=bool(allowed) and allowed == org_locations,
+    )
+
+
 def _from_token(engine: Engine, header: str) -> AuthUser:
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
@@ -119,13 +153,18 @@ def get_current_user(request: Request, engine: EngineDep) -> AuthUser:
         user_id = request.session.get("uid")
         if not isinstance(user_id, int):
             raise _unauthorized("not signed in")
+        from api.cache import read_version  # api.cache imports this module
+
         with engine.connect() as conn:
-            row = conn.execute(select(*_USER_COLUMNS).where(U.c.id == user_id)).first()
-        if row is None or not row.active or row.role not in set(Role):
-            request.session.clear()
-            raise _unauthorized("not signed in")
-        user = _auth_user(row, "session")
-    from api.cache import read_version  # api.cache imports this module
+            rows = conn.execute(_PRINCIPAL, {"uid": user_id}).all()
+            if not rows or not rows[0].active or rows[0].role not in set(Role):
+                request.session.clear()
+                raise _unauthorized("not signed in")
+            user = _auth_user(rows[0], "session")
+            request.state.scope = _principal_scope(user, rows)
+            request.state.data_version = read_version(conn)
+        return user
+    from api.cache import read_version
 
     with engine.connect() as conn:
         request.state.scope = _scope(conn, user)

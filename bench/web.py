@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import resource
 import socket
 import subprocess
 import sys
@@ -170,6 +171,35 @@ async def load(port: int, cookies: list[str], clients: int, seconds: float) -> R
     return results
 
 
+def _proc_cpu(pid: int) -> float | None:
+    """CPU seconds (user + system) of one process from /proc (Linux); None elsewhere."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def server_cpu(pid: int) -> float | None:
+    """CPU seconds of the server and its worker processes (children of `pid`)."""
+    total = _proc_cpu(pid)
+    if total is None:
+        return None
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            ppid = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        if ppid == pid:
+            total += _proc_cpu(int(stat.parent.name)) or 0.0
+    return total
+
+
+def own_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     if not ordered:
@@ -212,8 +242,18 @@ def run() -> None:
             f"sessions: {', '.join(ROLES)}; load average before "
             + " ".join(f"{x:.2f}" for x in os.getloadavg())
         )
+        server_before, own_before = server_cpu(server.pid), own_cpu()
         results = asyncio.run(load(port, cookies, clients, seconds))
+        server_after, own_after = server_cpu(server.pid), own_cpu()
         report(results, seconds)
+        total = sum(len(v) for v in results.latencies.values()) or 1
+        if server_before is not None and server_after is not None:
+            served_ms = (server_after - server_before) / total * 1000
+            client_ms = (own_after - own_before) / total * 1000
+            print(
+                f"   CPU per request: server {served_ms:.2f} ms, load generator {client_ms:.2f} ms"
+                f" (on 2 otherwise idle cores ≈ {2000 / (served_ms + client_ms):.0f} req/s)"
+            )
         print("   load average after " + " ".join(f"{x:.2f}" for x in os.getloadavg()))
     finally:
         server.terminate()
