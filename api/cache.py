@@ -18,12 +18,16 @@ entry past its time-to-live is refreshed by one request while the others are sti
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
+import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import Any
 
+import anyio
+import anyio.to_thread
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy import Connection, Engine, Select, func, select
@@ -117,6 +121,16 @@ class PageCache:
             return entry
         return None
 
+    def peek(self, key: Hashable, version: DataVersion) -> Any:
+        """The entry for `key` if it is of `version` and within its time-to-live, else
+        `_MISSING`; never waits."""
+        with self._lock:
+            entry = self._fresh(key, version, time.monotonic())
+            if entry is None:
+                return _MISSING
+            self.hits += 1
+            return entry.value
+
     def get(self, key: Hashable, version: DataVersion, compute: Callable[[], Any]) -> Any:
         """The value cached for `key` at `version`, else `compute()` (stored unless it raises).
 
@@ -175,23 +189,54 @@ def page_key(scope: UserScope, page: str, *params: Hashable) -> tuple[Hashable, 
     )
 
 
-def cached(request: Request, engine: Engine, key: Hashable, compute: Callable[[], Any]) -> Any:
-    """`compute()` through the app's page cache at the current data version."""
+_MISSING = object()
+#: Threads that may render or wait for a render at once. Requests waiting for a slow render
+#: (the dashboard takes about a second) wait here without a thread, so they do not take every
+#: thread of the pool and stall the sign-in checks of all other requests.
+RENDER_THREADS = 8
+
+
+_LIMITERS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, anyio.CapacityLimiter] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _renders() -> anyio.CapacityLimiter:
+    """The render limiter of the running event loop (a server has one; tests run several)."""
+    loop = asyncio.get_running_loop()
+    limiter = _LIMITERS.get(loop)
+    if limiter is None:
+        limiter = _LIMITERS[loop] = anyio.CapacityLimiter(RENDER_THREADS)
+    return limiter
+
+
+async def cached(
+    request: Request, engine: Engine, key: Hashable, compute: Callable[[], Any]
+) -> Any:
+    """`compute()` through the app's page cache at the current data version. A fresh entry is
+    answered on the event loop; a miss (or a wait for another request's render) runs on the
+    thread pool."""
     cache: PageCache = request.app.state.page_cache
     version = getattr(request.state, "data_version", None)
-    if version is None:  # read by `get_current_user` on signed-in requests
-        version = data_version(engine)
-    return cache.get(key, version, compute)
+    if version is not None:  # read by `get_current_user` on signed-in requests
+        value = cache.peek(key, version)
+        if value is not _MISSING:
+            return value
+
+    def through_cache() -> Any:
+        return cache.get(key, version if version is not None else data_version(engine), compute)
+
+    return await anyio.to_thread.run_sync(through_cache, limiter=_renders())
 
 
-def cached_html(
+async def cached_html(
     request: Request, engine: Engine, key: Hashable, render: Callable[[], HTMLResponse]
 ) -> HTMLResponse:
-    """A rendered page through the cache (its body, status and content type)."""
+    """A rendered page through the cache (its body and status)."""
 
     def compute() -> tuple[bytes, int]:
         response = render()
         return bytes(response.body), response.status_code
 
-    body, status_code = cached(request, engine, key, compute)
+    body, status_code = await cached(request, engine, key, compute)
     return HTMLResponse(content=body, status_code=status_code)

@@ -11,7 +11,9 @@ through the three pages. A response is an error unless it is 200. The machine's 
 is printed before and after, since other processes share the CPU.
 
 Knobs: CLARITY_BENCH_WEB_SECONDS (30), CLARITY_BENCH_WEB_CLIENTS (50),
-CLARITY_BENCH_WEB_WORKERS (2). The demo database is kept in var/bench_web/ and reused.
+CLARITY_BENCH_WEB_WORKERS (2). The demo database is kept in var/bench_web/ and reused. A
+warm-up of the same load (a third of the duration, at least 10 s) fills every worker's page
+cache first; the measured run then shows the steady state (cache hits, data version checks).
 """
 
 from __future__ import annotations
@@ -231,12 +233,10 @@ def run() -> None:
         base = f"http://127.0.0.1:{port}"
         emails = [f"{role}@demo.clarity.example.com" for role in ROLES]
         cookies = [sign_in(base, email, logins[email]) for email in emails]
-        # Warm-up: first renders fill each worker's cache; new connections reach every worker.
-        for _ in range(4 * workers):
-            with httpx.Client(base_url=base, timeout=60) as warm:
-                for cookie in cookies:
-                    for path in PAGES.values():
-                        warm.get(path, headers={"Cookie": cookie})
+        # Warm-up: the same load, unmeasured, until every worker has rendered every page
+        # (sequential requests on new connections tend to reach the same worker).
+        warm_seconds = max(10.0, seconds / 3)
+        asyncio.run(load(port, cookies, clients, warm_seconds))
         print(
             f"   {clients} clients, {seconds:.0f} s, {workers} server worker(s), "
             f"sessions: {', '.join(ROLES)}; load average before "

@@ -80,9 +80,11 @@ def briefing(
 
 
 @router.get("/today", response_model=bv.TodayView, dependencies=[require(Area.briefings)])
-def today(request: Request, session: SessionDep, engine: EngineDep, scope: Scope) -> bv.TodayView:
+async def today(
+    request: Request, session: SessionDep, engine: EngineDep, scope: Scope
+) -> bv.TodayView:
     """The Today page's data: the latest briefing of each scope the user may see."""
-    view: bv.TodayView = cached(
+    view: bv.TodayView = await cached(
         request, engine, page_key(scope, "api:today"), lambda: bv.today(session, scope)
     )
     return view
@@ -128,7 +130,7 @@ def kpis(
         422: {"description": "Bad period or date, or a location must be chosen."},
     },
 )
-def dashboard(
+async def dashboard(
     request: Request,
     engine: EngineDep,
     scope: Scope,
@@ -147,7 +149,7 @@ def dashboard(
     the new-patient funnel, treatment mix, provider P&L and the portfolio."""
     key = page_key(scope, "api:dashboard", location, provider, period, as_of)
     try:
-        view: dv.DashboardView = cached(
+        view: dv.DashboardView = await cached(
             request,
             engine,
             key,
@@ -179,7 +181,7 @@ def users(session: SessionDep, scope: Scope) -> list[uv.UserOut]:
     dependencies=[require(Area.queue)],
     responses={422: {"description": "Not a message state."}},
 )
-def outreach(
+async def outreach(
     request: Request,
     session: SessionDep,
     engine: EngineDep,
@@ -191,7 +193,7 @@ def outreach(
     """The approval queue of the user's locations: drafts with reason, value/risk and policy
     results, and the counts by state (the data of the /queue page)."""
     try:
-        view: ov.QueueView = cached(
+        view: ov.QueueView = await cached(
             request,
             engine,
             page_key(scope, "api:outreach", state),

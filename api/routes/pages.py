@@ -23,11 +23,11 @@ router = APIRouter(include_in_schema=False)
 
 
 @router.get("/", response_class=HTMLResponse, dependencies=[require(Area.briefings)])
-def today_page(
+async def today_page(
     request: Request, session: SessionDep, engine: EngineDep, scope: Scope, user: CurrentUser
 ) -> HTMLResponse:
     """Today: the latest briefing of each scope the user may see (cached per data version)."""
-    return cached_html(
+    return await cached_html(
         request,
         engine,
         page_key(scope, "today"),
@@ -77,7 +77,7 @@ def briefing_for_day_page(
 
 
 @router.get("/dashboard", response_class=HTMLResponse, dependencies=[require(Area.dashboard)])
-def dashboard_page(
+async def dashboard_page(
     request: Request,
     engine: EngineDep,
     scope: Scope,
@@ -115,7 +115,7 @@ def dashboard_page(
         )
 
     try:
-        return cached_html(
+        return await cached_html(
             request, engine, page_key(scope, "dashboard", location, provider, period or ""), page
         )
     except (kv.LocationNotVisible, dv.ProviderNotVisible) as exc:

@@ -30,7 +30,7 @@ def _not_found(exc: Exception) -> HTTPException:
 
 
 @router.get("/queue", response_class=HTMLResponse, dependencies=[require(Area.queue)])
-def queue_page(
+async def queue_page(
     request: Request,
     session: SessionDep,
     engine: EngineDep,
@@ -45,7 +45,7 @@ def queue_page(
         return render(request, "queue.html", {"q": view, "notice": None}, user=user)
 
     try:
-        return cached_html(request, engine, page_key(scope, "queue", state), page)
+        return await cached_html(request, engine, page_key(scope, "queue", state), page)
     except ValueError as exc:
         raise _not_found(exc) from None
 
