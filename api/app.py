@@ -20,7 +20,7 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from api import chat, csrf
 from api.cache import PageCache
-from api.routes import api_v1, auth, evals, health, pages, queue
+from api.routes import admin, api_v1, auth, evals, health, pages, queue
 from api.security import LoginLimiter, session_secret
 from api.templating import STATIC_DIR, render
 from clarity.settings import Settings
@@ -103,7 +103,10 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
     app.include_router(queue.router)
     app.include_router(api_v1.router)
     app.include_router(chat.router)
+    app.include_router(chat.pages)
     app.include_router(evals.router)
+    app.include_router(admin.pages)
+    app.include_router(admin.api)
     if settings.twilio_auth_token is not None:
         from api.webhooks import webhooks_router
 

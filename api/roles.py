@@ -27,6 +27,9 @@ class Area(StrEnum):
     patients = "patients"
     users = "users"
     evals = "evals"
+    sent = "sent"
+    audit = "audit"
+    settings = "settings"
 
 
 ALLOWED: dict[Area, frozenset[Role]] = {
@@ -37,6 +40,11 @@ ALLOWED: dict[Area, frozenset[Role]] = {
     Area.patients: frozenset(Role),
     Area.users: frozenset({Role.owner}),
     Area.evals: frozenset({Role.owner, Role.evaluator}),
+    # Sent messages (with recipients' names), like the queue's decisions, are location data.
+    Area.sent: frozenset({Role.owner, Role.manager}),
+    Area.audit: frozenset({Role.owner}),
+    # Everyone edits their own briefing subscriptions; the page shows more to owner/manager.
+    Area.settings: frozenset(Role),
 }
 
 #: Roles that may see patients' names and phone numbers (everyone but the evaluator).

@@ -325,4 +325,13 @@ def forecast(
                 f"{m.ape_trailing:.1%}",
             )
         bt.add_row("MAPE", "", "", f"{tested.mape_forecast:.1%}", "", f"{tested.mape_trailing:.1%}")
+        for tested_location in tested.by_location:
+            bt.add_row(
+                f"MAPE location {tested_location.location_id}",
+                "",
+                "",
+                f"{tested_location.mape_forecast:.1%}",
+                "",
+                f"{tested_location.mape_trailing:.1%}",
+            )
         console.print(bt)

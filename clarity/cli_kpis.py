@@ -19,9 +19,11 @@ from rich.table import Table
 from clarity.cli_common import fail, scope_errors, settings, store_context
 
 if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
     from clarity.settings import Settings
     from tools.facts import Fact
-    from tools.scope import Period
+    from tools.scope import Period, Scope
     from tools.targets import Targets
 
 console = Console()
@@ -60,6 +62,12 @@ def kpis(
     period: str | None = PERIOD,
     as_of: str | None = AS_OF,
     org: int | None = ORG,
+    more: bool = typer.Option(
+        False,
+        "--more",
+        help="The seed's further metrics: acquisition costs, rebooking by cohort and "
+        "treatment, slots by weekday × hour, margin per location, hours after pay.",
+    ),
     as_json: bool = JSON,
 ) -> None:
     """Headline KPIs with the previous period, industry benchmark and portfolio peers."""
@@ -68,6 +76,9 @@ def kpis(
 
     ctx = store_context(org=org, location=location, as_of=as_of)
     chosen = _period(period, ctx.as_of)
+    if more:
+        _more(ctx.engine, Scope(ctx.organization_id, location), chosen, as_json)
+        return
     with scope_errors():
         snapshot = kpi_snapshot(ctx.engine, Scope(ctx.organization_id, location), chosen)
     if as_json:
@@ -97,11 +108,87 @@ def kpis(
     console.print(table)
 
 
+def _more(engine: Engine, scope: Scope, chosen: Period, as_json: bool) -> None:
+    """`kpis --more`: `tools.seed_metrics.more_metrics` as tables or JSON."""
+    from tools.seed_metrics import more_metrics
+
+    with scope_errors():
+        result = more_metrics(engine, scope, chosen)
+    if as_json:
+        print(
+            json.dumps(
+                result.model_dump(
+                    mode="json",
+                    exclude={
+                        "kpis": {"__all__": {"facts"}},
+                        "provider_hours": {"__all__": {"facts"}},
+                    },
+                ),
+                indent=2,
+            )
+        )
+        return
+
+    def pct(value: float | None) -> str:
+        return "—" if value is None else f"{value:.1%}"
+
+    def usd(value: float | None) -> str:
+        if value is None:
+            return "—"
+        return f"-${-value:,.2f}" if value < 0 else f"${value:,.2f}"
+
+    head = Table(title=f"More metrics — {chosen.label()}", show_edge=False)
+    head.add_column("metric")
+    head.add_column("value", justify="right")
+    head.add_column("definition")
+    for kpi in result.kpis:
+        shown = kpi.fact.display() if kpi.value is not None else "—"
+        head.add_row(kpi.label, shown, kpi.definition)
+    for row in result.rebooking_by_cohort:
+        head.add_row(
+            f"Rebooking, {row.cohort} patients",
+            pct(row.rate),
+            f"{row.rebooked} of {row.eligible} visits",
+        )
+    for reb in result.rebooking_by_treatment:
+        head.add_row(
+            f"Rebooking, {reb.category}", pct(reb.rate), f"{reb.rebooked} of {reb.eligible} visits"
+        )
+    for cac in result.cac_by_first_treatment:
+        head.add_row(
+            f"CAC, first treatment {cac.category}", usd(cac.cac), f"{cac.new_patients} new patients"
+        )
+    for mix in result.treatment_mix:
+        top = ", ".join(f"{line.item} {pct(line.share)}" for line in mix.top)
+        head.add_row(f"Gross margin, {mix.name}", pct(mix.margin), f"largest: {top}")
+    for hour in result.provider_hours:
+        name = hour.fact.label.rsplit(", ", 1)[0]  # "…, Ana Test, 2026-10" → "…, Ana Test"
+        head.add_row(name, usd(hour.value), hour.details.get("payroll_note") or "")
+    for day in result.weekdays:
+        head.add_row(
+            f"Utilization, {day.weekday_name}",
+            pct(day.utilization),
+            f"{day.booked_minutes:,} of {day.available_minutes:,} minutes",
+        )
+    for cell in result.best_slots:
+        head.add_row(
+            f"Revenue per booked hour, {cell.weekday_name} {cell.hour:02d}:00",
+            usd(cell.revenue_per_booked_hour),
+            f"{cell.completed} visits",
+        )
+    console.print(head)
+
+
 def findings(
     location: int | None = LOCATION,
     as_of: str | None = AS_OF,
     org: int | None = ORG,
     save: bool = typer.Option(False, "--save", help="Store them (upsert by fingerprint)."),
+    summary: bool = typer.Option(
+        False,
+        "--summary",
+        help="The total opportunity instead: the seed's gaps in $/year and % of revenue.",
+    ),
     as_json: bool = JSON,
 ) -> None:
     """Gaps worth attention, with dollars attached, largest first."""
@@ -109,6 +196,9 @@ def findings(
 
     ctx = store_context(org=org, location=location, as_of=as_of)
     day = ctx.as_of
+    if summary:
+        _opportunity(ctx.engine, ctx.organization_id, location, day, as_json)
+        return
     with scope_errors():
         drafts = compute_findings(
             ctx.engine,
@@ -135,6 +225,59 @@ def findings(
     console.print(table)
     if not drafts:
         console.print("no findings: nothing crosses its threshold with enough data")
+
+
+def _opportunity(
+    engine: Engine, organization_id: int, location: int | None, day: date, as_json: bool
+) -> None:
+    """`findings --summary`: `tools.opportunity.total_opportunity` as a table or JSON."""
+    from tools.opportunity import GAP_LABELS, GAPS, total_opportunity
+
+    with scope_errors():
+        result = total_opportunity(
+            engine,
+            organization_id=organization_id,
+            as_of=day,
+            location_id=location,
+            targets=targets_from(settings()),
+        )
+    if as_json:
+        print(json.dumps(result.model_dump(mode="json", exclude={"facts"}), indent=2))
+        return
+    table = Table(
+        title=f"Total opportunity, $/year — {result.period_start}..{result.period_end}",
+        show_edge=False,
+    )
+    table.add_column("location")
+    for gap in GAPS:
+        table.add_column(GAP_LABELS[gap], justify="right")
+    table.add_column("total", justify="right")
+    table.add_column("% of revenue", justify="right")
+
+    def share(value: float | None) -> str:
+        return "—" if value is None else f"{value:.1%}"
+
+    for row in result.by_location:
+        by_gap = {g.gap: g.dollars_per_year for g in row.gaps}
+        table.add_row(
+            row.name,
+            *[f"${by_gap[gap]:,.0f}" for gap in GAPS],
+            f"${row.total_per_year:,.0f}",
+            share(row.share_of_revenue),
+        )
+    if len(result.by_location) > 1:
+        table.add_row(
+            "organization",
+            *[f"${result.gaps[gap]:,.0f}" for gap in GAPS],
+            f"${result.total_per_year:,.0f}",
+            share(result.share_of_revenue),
+        )
+    console.print(table)
+    console.print(
+        f"Total: ${result.total_per_year:,.0f}/year, {share(result.share_of_revenue)} of "
+        f"${result.revenue_year:,.0f} net revenue. Formulas: tools/opportunity.py.",
+        highlight=False,
+    )
 
 
 def provider_pnl_command(

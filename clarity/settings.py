@@ -97,6 +97,7 @@ class Settings(BaseSettings):
     target_comp_high: float = Field(default=0.50, gt=0, lt=1)
     target_comp_midpoint: float = Field(default=0.40, gt=0, lt=1)
     target_comp_retention_risk: float = Field(default=0.30, gt=0, lt=1)
+    target_retention_12m: float = Field(default=0.35, gt=0, lt=1)
 
     # Web app
     host: str = "127.0.0.1"

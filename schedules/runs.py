@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import Engine, false, insert, or_, select, update
 
 from store.models import JobRun
 from store.tables import table_of
@@ -90,12 +91,31 @@ def _aware(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-def recent_runs(engine: Engine, limit: int = 20, kind: str | None = None) -> list[RunRow]:
-    """The latest runs, newest first."""
+def recent_runs(
+    engine: Engine,
+    limit: int = 20,
+    kind: str | None = None,
+    *,
+    scopes: Collection[str] | None = None,
+    statuses: Collection[str] | None = None,
+) -> list[RunRow]:
+    """The latest runs, newest first. `scopes` keeps runs whose key is one of them or starts
+    with one and a colon (`location:3` keeps `location:3:2027-03-14`, not `location:31:…`);
+    `statuses` keeps runs in those states (e.g. `failed`, `skipped_late`)."""
     runs = table_of(JobRun)
     query = select(runs).order_by(runs.c.started_at.desc(), runs.c.id.desc()).limit(limit)
     if kind is not None:
         query = query.where(runs.c.kind == kind)
+    if scopes is not None:
+        query = query.where(
+            or_(
+                false(),
+                runs.c.key.in_(list(scopes)),
+                *(runs.c.key.startswith(f"{scope}:", autoescape=True) for scope in scopes),
+            )
+        )
+    if statuses is not None:
+        query = query.where(runs.c.status.in_(list(statuses)))
     with engine.connect() as conn:
         rows = conn.execute(query).all()
     return [

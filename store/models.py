@@ -430,6 +430,11 @@ class ConsentEvent(SQLModel, table=True):
 
 
 class AuditEvent(SQLModel, table=True):
+    """Who did what to which row, when. `organization_id` / `location_id` (0007_webapp_admin)
+    say whose event it is, so the audit page can be scoped; rows written before that revision
+    for outreach messages were back-filled from the message's location, others stay NULL
+    (shown to nobody)."""
+
     id: int | None = Field(default=None, primary_key=True)
     occurred_at: datetime = Field(index=True)
     actor: str
@@ -437,6 +442,8 @@ class AuditEvent(SQLModel, table=True):
     entity_type: str
     entity_id: str
     details: dict[str, Any] = _json_column()
+    organization_id: int | None = Field(default=None, foreign_key="organization.id", index=True)
+    location_id: int | None = Field(default=None, foreign_key="location.id")
 
 
 class LlmCall(SQLModel, table=True):

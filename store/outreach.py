@@ -80,6 +80,13 @@ def transition(conn: Connection, message_id: int, expected: str, new: str, **val
 def audit(
     conn: Connection, *, actor: str, action: str, message_id: int, at: datetime, **details: Any
 ) -> None:
+    """One `AuditEvent` for a message, tagged with the message's location and organization
+    (so the audit page shows it to that organization only)."""
+    where = conn.execute(
+        select(M.c.location_id, t.location.c.organization_id)
+        .join(t.location, t.location.c.id == M.c.location_id)
+        .where(M.c.id == message_id)
+    ).first()
     conn.execute(
         insert(t.audit_event).values(
             occurred_at=at,
@@ -88,6 +95,8 @@ def audit(
             entity_type="outreach_message",
             entity_id=str(message_id),
             details=details,
+            location_id=where.location_id if where else None,
+            organization_id=where.organization_id if where else None,
         )
     )
 

@@ -42,7 +42,7 @@ from sqlalchemy import Engine, func, select
 
 from store import tables as t
 from tools.facts import FactMaker, FindingDraft, Unit
-from tools.series import MAD_TO_SIGMA, SCORE_CAP, Scores, seasonal_scores
+from tools.series import MAD_TO_SIGMA, SCORE_CAP, Scores, fast_median, seasonal_scores
 
 SOURCE = "tools.anomalies"
 THRESHOLD = 4.0
@@ -362,11 +362,11 @@ def rate_scores(
         zs = []
         for key in np.unique(win_keys[present]):
             group = present & (win_keys == key)
-            p = float(np.median(win[group]))
+            p = fast_median(win[group])
             if 0.0 < p < 1.0:
                 zs.append((win[group] - p) / np.sqrt(p * (1 - p) / win_n[group]))
-        phi = max(1.0, MAD_TO_SIGMA * float(np.median(np.abs(np.concatenate(zs))))) if zs else 1.0
-        p0 = float(np.median(win[same]))
+        phi = max(1.0, MAD_TO_SIGMA * fast_median(np.abs(np.concatenate(zs)))) if zs else 1.0
+        p0 = fast_median(win[same])
         p_var = min(max(p0, 0.02), 0.98)  # a zero baseline still has binomial noise
         sigma = math.sqrt(p_var * (1 - p_var) / den[i]) * phi
         baseline[i], scale[i] = p0, sigma

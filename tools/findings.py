@@ -14,9 +14,10 @@ Kinds, windows and dollar formulas (every formula is also written, with its numb
 draft's `formula` and `evidence`):
 
 - `rebooking_gap` (per provider and per location): completed rebookable visits in the 30 days
-  ending the day before `as_of` (so each visit had its day to be rebooked). Target = the higher
-  of the rebooking target (60%) and the subject's own rate in the 182 days before the window.
-  dollars = (target − actual) × eligible visits × average visit value, per month.
+  ending `as_of` — the window of the rebooking-rate KPI in the briefing's table
+  (`Period.trailing(30, as_of)`), so one scope and period give one rate everywhere. Target =
+  the higher of the rebooking target (60%) and the subject's own rate in the 182 days before
+  the window. dollars = (target − actual) × eligible visits × average visit value, per month.
 - `comp_above_range` / `comp_below_range` (per provider): the last three calendar months that
   are complete on `as_of` **and** that the provider's payroll reaches (payroll imported up to
   Nov 15 makes October the last month), over the days payroll covers. Ratio above the healthy
@@ -33,6 +34,11 @@ draft's `formula` and `evidence`):
   expected to be lost) ÷ 12.
 - `utilization_gap` (per provider): the 30 days ending `as_of`. Target = 65%;
   dollars = (target − actual) × available hours × production per booked hour, per month.
+- `retention_gap` (per location): 12-month retention (`tools.operations.retention_12m`) as
+  of `as_of` below the retention target (35%, the seed's 30–40% average) by 2 points or more:
+  dollars = (target − actual) × cohort patients × revenue per patient over the 365 days ending
+  `as_of` (`tools.seed_metrics.revenue_per_patient`), per month — the retention gap of
+  `tools.opportunity`.
 - `no_show_cost` (per location): the 30 days ending `as_of`, when the no-show rate is worse
   than the target (17.5%): dollars = (rate − target) × seen appointments (completed +
   no-shows) × average ticket (net sales of the window's completed visits / completed visits),
@@ -59,7 +65,13 @@ from tools.benchmarks import load_benchmarks
 from tools.facts import Fact, FactMaker, FindingDraft, Unit
 from tools.kpi_base import GroupBy, Resolved, fact_id, resolve
 from tools.marketing import new_patient_counts, spend_counts
-from tools.operations import attendance_counts, capacity_counts, rebooking_counts, revenue_counts
+from tools.operations import (
+    attendance_counts,
+    capacity_counts,
+    rebooking_counts,
+    retention_12m,
+    revenue_counts,
+)
 from tools.pnl import comp_ratio_counts
 from tools.scope import Period, Scope
 from tools.targets import Targets, per_month, per_month_words
@@ -69,8 +81,11 @@ SOURCE = "tools.findings"
 MIN_SAMPLE = 30
 MIN_REBOOKING_GAP = 0.02
 MIN_UTILIZATION_GAP = 0.02
+MIN_RETENTION_GAP = 0.02
+YEAR_DAYS = 365
 CAC_JUMP_RATIO = 1.25
 VIP_QUIET_DAYS = 120
+KPI_WINDOW_DAYS = 30  # the briefing's KPI table: the 30 days ending as_of
 
 
 class PersistedFinding(BaseModel):
@@ -202,7 +217,7 @@ class _Context:
 
 
 def _rebooking(ctx: _Context, as_of: date) -> list[FindingDraft]:
-    window = Period(as_of - timedelta(days=30), as_of - timedelta(days=1))
+    window = Period.trailing(KPI_WINDOW_DAYS, as_of)
     baseline = Period(window.start - timedelta(days=182), window.start - timedelta(days=1))
     setting = ctx.targets.rebooking_rate
     drafts = []
@@ -627,7 +642,7 @@ def _vip(ctx: _Context, engine: Engine, as_of: date, location_id: int | None) ->
 
 
 def _utilization(ctx: _Context, as_of: date) -> list[FindingDraft]:
-    window = Period.trailing(30, as_of)
+    window = Period.trailing(KPI_WINDOW_DAYS, as_of)
     target = ctx.targets.utilization
     capacity = capacity_counts(ctx.conn, ctx.res, window, group="provider")
     production = revenue_counts(ctx.conn, ctx.res, window, group="provider", providers_only=True)
@@ -718,7 +733,7 @@ def ticket_counts(conn: Connection, res: Resolved, period: Period) -> dict[int, 
 
 
 def _no_shows(ctx: _Context, as_of: date) -> list[FindingDraft]:
-    window = Period.trailing(30, as_of)
+    window = Period.trailing(KPI_WINDOW_DAYS, as_of)
     target = ctx.targets.no_show_rate
     drafts = []
     counts = attendance_counts(ctx.conn, ctx.res, window, group="location")
@@ -793,6 +808,68 @@ def _no_shows(ctx: _Context, as_of: date) -> list[FindingDraft]:
     return drafts
 
 
+def _retention_gap(ctx: _Context, engine: Engine, as_of: date) -> list[FindingDraft]:
+    from tools.seed_metrics import revenue_per_patient
+
+    year = Period.trailing(YEAR_DAYS, as_of)
+    target = ctx.targets.retention_12m
+    drafts = []
+    for loc in sorted(ctx.res.location_ids):
+        scope = Scope(ctx.organization_id, loc)
+        kpi = retention_12m(engine, scope, year)
+        cohort = int(kpi.denominator or 0)
+        if kpi.value is None or cohort < ctx.min_sample or target - kpi.value < MIN_RETENTION_GAP:
+            continue
+        per_patient = revenue_per_patient(engine, scope, year).value or 0.0
+        total = (target - kpi.value) * cohort * per_patient
+        if total <= 0:
+            continue
+        key, name, location_id, _ = ctx.subject("location", loc)
+        target_used = f"retention target {target:.0%} (seed 001 industry average 30–40%, midpoint)"
+        formula = (
+            f"(target {target:.0%} − actual {kpi.value:.1%}) × {cohort} patients seen the year "
+            f"before × ${per_patient:,.2f} revenue per patient = "
+            f"{per_month_words(total, year.days)}"
+        )
+        drafts.append(
+            ctx.draft(
+                kind="retention_gap",
+                scope=key,
+                title=f"{name}: 12-month retention {kpi.value:.0%} vs target {target:.0%}",
+                period=year,
+                dollars=per_month(total, year.days),
+                formula=formula,
+                action=f"Have {name}'s front desk call last year's patients who have not "
+                "been back, starting with the most valuable.",
+                evidence={
+                    "retention": round(kpi.value, 4),
+                    "target": target,
+                    "cohort_patients": cohort,
+                    "retained_patients": int(kpi.numerator or 0),
+                    "revenue_per_patient_usd": round(per_patient, 2),
+                    "benchmark": "retention average 30–40%, top 60–80% (seed 001)",
+                },
+                facts=[
+                    _fact(
+                        "retention_gap",
+                        key,
+                        year,
+                        "actual",
+                        f"12-month retention, {name}",
+                        round(kpi.value, 6),
+                        "percent",
+                    ),
+                ],
+                location_id=location_id,
+                provider_id=None,
+                window_dollars=total,
+                window_days=year.days,
+                target_used=target_used,
+            )
+        )
+    return drafts
+
+
 # --------------------------------------------------------------------------- public API
 
 
@@ -820,6 +897,7 @@ def compute_findings(
             *_no_shows(ctx, as_of),
         ]
     drafts.extend(_vip(ctx, engine, as_of, location_id))
+    drafts.extend(_retention_gap(ctx, engine, as_of))
     drafts = [d for d in drafts if d.dollars > 0]
     drafts.sort(key=lambda d: (-d.dollars, d.kind, d.scope))
     return drafts

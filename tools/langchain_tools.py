@@ -155,6 +155,13 @@ def _made(fact_id: str, label: str, value: float | int, unit: Unit = "count") ->
     return _fact_view(fact) | {"label": label}
 
 
+def _rate(slug: str, kind: str, key: str, label: str, value: float | None) -> dict[str, Any]:
+    """A rate row of a tool result: a fact view, or the label with no value."""
+    if value is None:
+        return {"label": label, "value": None}
+    return _made(f"{kind}.{slug}.{key}", label, round(value, 6), "percent")
+
+
 def facts_in(result: Any) -> list[Fact]:
     """Every fact inside a tool result (any dict with `fact_id`, `value` and `unit`), so a
     writer's numbers can be verified against exactly what the tools returned."""
@@ -686,6 +693,114 @@ def make_tools(engine: Engine) -> list[StructuredTool]:
             )
         return {"as_of": access.last_day.isoformat(), "results": results}
 
+    def get_more_metrics(
+        config: RunnableConfig, location_id: int | None = None, period: str = "last-month"
+    ) -> dict[str, Any]:
+        from tools.seed_metrics import more_metrics
+
+        access = _Access(engine, config)
+        chosen = _period(access, period)
+        results = []
+        for scope in access.scopes(location_id):
+            more = more_metrics(engine, scope, chosen)
+            slug = f"{scope.key().replace(':', '-')}.{chosen.label()}"
+
+            results.append(
+                {
+                    "scope": scope.key(),
+                    "kpis": [_fact_view(k.fact) | {"label": k.fact.label} for k in more.kpis],
+                    "rebooking_by_cohort": [
+                        _rate(
+                            slug,
+                            "rebooking_by_cohort",
+                            r.cohort,
+                            f"Rebooking, {r.cohort} patients",
+                            r.rate,
+                        )
+                        for r in more.rebooking_by_cohort
+                    ],
+                    "rebooking_by_treatment": [
+                        _rate(
+                            slug,
+                            "rebooking_by_treatment",
+                            r.category,
+                            f"Rebooking, {r.category}",
+                            r.rate,
+                        )
+                        for r in more.rebooking_by_treatment
+                    ],
+                    "cac_by_first_treatment": [
+                        _made(
+                            f"cac_by_first_treatment.{slug}.{r.category}",
+                            f"CAC, first treatment {r.category}",
+                            r.cac or 0.0,
+                            "USD",
+                        )
+                        for r in more.cac_by_first_treatment
+                    ],
+                    "margin_by_location": [
+                        _rate(
+                            slug,
+                            "gross_margin",
+                            f"location-{m.location_id}",
+                            f"Gross margin, {m.name}",
+                            m.margin,
+                        )
+                        for m in more.treatment_mix
+                    ],
+                    "revenue_per_provider_hour_after_pay": [
+                        _fact_view(k.fact) | {"label": k.fact.label}
+                        for k in more.provider_hours
+                        if k.value is not None
+                    ],
+                    "utilization_by_weekday": [
+                        _rate(
+                            slug,
+                            "utilization_by_weekday",
+                            d.weekday_name,
+                            f"Utilization, {d.weekday_name}",
+                            d.utilization,
+                        )
+                        for d in more.weekdays
+                    ],
+                    "best_slots": [
+                        _made(
+                            f"revenue_per_booked_hour.{slug}.{c.weekday_name}-{c.hour:02d}",
+                            f"Revenue per booked hour, {c.weekday_name} {c.hour:02d}:00",
+                            round(c.revenue_per_booked_hour or 0.0, 2),
+                            "USD",
+                        )
+                        for c in more.best_slots
+                    ],
+                }
+            )
+        return {"period": chosen.label(), "results": results}
+
+    def get_opportunity(config: RunnableConfig, location_id: int | None = None) -> dict[str, Any]:
+        from tools.opportunity import total_opportunity
+
+        access = _Access(engine, config)
+        results = []
+        for scope in access.scopes(location_id):
+            found = total_opportunity(
+                engine,
+                organization_id=access.organization_id,
+                as_of=access.last_day,
+                location_id=scope.location_id,
+            )
+            results.append(
+                {
+                    "scope": scope.key(),
+                    "facts": [_fact_view(f) | {"label": f.label} for f in found.facts],
+                    "formulas": {
+                        f"{row.name}: {g.label}": g.formula
+                        for row in found.by_location
+                        for g in row.gaps
+                    },
+                }
+            )
+        return {"as_of": access.last_day.isoformat(), "results": results}
+
     specs: list[tuple[Any, str, type[BaseModel], str]] = [
         (
             get_kpis,
@@ -768,6 +883,24 @@ def make_tools(engine: Engine) -> list[StructuredTool]:
             "get_forecast",
             ForecastArgs,
             "Net revenue expected over the next 30, 60 and 90 days (booked plus expected).",
+        ),
+        (
+            get_more_metrics,
+            "get_more_metrics",
+            KpiArgs,
+            "Further metrics for a period: cost per lead, revenue per patient, cost per "
+            "retained patient, membership revenue per member and conversion, rebooking by "
+            "patient cohort (new/returning) and by treatment, CAC by first treatment, gross "
+            "margin per location, revenue per provider hour after compensation, utilization "
+            "by weekday and the best slots by revenue per booked hour.",
+        ),
+        (
+            get_opportunity,
+            "get_opportunity",
+            ForecastArgs,
+            "Total opportunity: what closing the rebooking, capacity, provider compensation, "
+            "retention and no-show gaps to their targets is worth per year, and as a share of "
+            "revenue, per location and in all.",
         ),
     ]
     return [

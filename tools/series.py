@@ -122,6 +122,22 @@ def slot_keys(timestamps: Sequence[datetime], seasonality: Seasonality) -> np.nd
     return np.zeros(len(timestamps), dtype=np.int64)
 
 
+def fast_median(values: np.ndarray) -> float:
+    """`float(np.median(values))` for a 1-d array, by one sort (the same float: the middle
+    element, or the mean of the two middle ones; NaN if any value is NaN). `np.median`'s
+    generic reduction costs ~15 µs a call, and scoring takes tens of thousands of small medians."""
+    ordered = np.sort(values)
+    n = len(ordered)
+    if n == 0:
+        return math.nan
+    if math.isnan(ordered[-1]):
+        return math.nan
+    middle = n // 2
+    if n % 2:
+        return float(ordered[middle])
+    return float((ordered[middle - 1] + ordered[middle]) / 2)
+
+
 @dataclass(frozen=True)
 class Scores:
     baseline: np.ndarray
@@ -165,17 +181,17 @@ def seasonal_scores(
         relative = []
         for key in np.unique(win_keys[present]):
             group = win[present & (win_keys == key)]
-            centre = float(np.median(group))
+            centre = fast_median(group)
             centres[int(key)] = centre
             residuals.append(group - centre)
             if centre != 0.0:
                 relative.append((group - centre) / abs(centre))
         base = _level_adjusted(centres[int(keys[i])], win, win_keys, present, centres, period)
         abs_resid = np.abs(np.concatenate(residuals))
-        sigma = MAD_TO_SIGMA * float(np.median(abs_resid))
+        sigma = MAD_TO_SIGMA * fast_median(abs_resid)
         if relative and base != 0.0:
             # Multiplicative seasonality: busy slots are noisier in absolute terms.
-            rel_sigma = MAD_TO_SIGMA * float(np.median(np.abs(np.concatenate(relative))))
+            rel_sigma = MAD_TO_SIGMA * fast_median(np.abs(np.concatenate(relative)))
             sigma = max(sigma, rel_sigma * abs(base))
         if sigma == 0.0:
             sigma = float(abs_resid.max()) / 2.0
@@ -213,11 +229,11 @@ def _level_adjusted(
     if centre > 0.0:
         usable = ok & (slot > 0)
         if int(usable.sum()) >= recent // 2:
-            return centre * float(np.median(values[usable] / slot[usable]))
+            return centre * fast_median(values[usable] / slot[usable])
         return centre
     usable = ok & ~np.isnan(slot)
     if int(usable.sum()) >= recent // 2:
-        return centre + float(np.median(values[usable] - slot[usable]))
+        return centre + fast_median(values[usable] - slot[usable])
     return centre
 
 

@@ -6,7 +6,9 @@ whose defaults are the seed's industry ranges (`tools/benchmarks.json`):
 - no-show rate 17.5% (the midpoint of the 15–20% industry average; a location at or better
   than it costs nothing);
 - utilization 65% (the midpoint of the 60–70% industry average);
-- compensation-to-production: healthy 35–50%, 40% midpoint, below 30% retention risk.
+- compensation-to-production: healthy 35–50%, 40% midpoint, below 30% retention risk;
+- 12-month retention 35% (the midpoint of the 30–40% industry average; used by the total
+  opportunity, `tools.opportunity`, and the `retention_gap` finding).
 Each finding names the target it used (`evidence.target_used`).
 
 Every finding's dollars are **per month**: the amount over the finding's window × 30.4375 /
@@ -43,6 +45,7 @@ class Targets:
     comp_high: float
     comp_target: float
     comp_retention_risk: float
+    retention_12m: float = 0.35
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Targets:
@@ -55,6 +58,7 @@ class Targets:
             comp_high=settings.target_comp_high,
             comp_target=settings.target_comp_midpoint,
             comp_retention_risk=settings.target_comp_retention_risk,
+            retention_12m=settings.target_retention_12m,
         )
 
     @classmethod
@@ -71,6 +75,7 @@ class Targets:
             comp_retention_risk=float(
                 benchmark_value("comp_to_production", "retention_risk_below")
             ),
+            retention_12m=_midpoint("retention_12m"),
         )
 
 

@@ -9,7 +9,9 @@ For a location, or the whole organization (portfolio roll-up), as of day D:
 - at-risk patients for the call list (`agent.briefing.at_risk_source`);
 - net revenue by week over the last 26 weeks (the trend chart);
 - the revenue forecast (`tools.forecast.revenue_forecast`);
-- for an organization: each location's snapshot, ranked by revenue, and same-store growth.
+- for an organization: each location's snapshot, ranked by revenue, and same-store growth;
+- on Mondays (the first briefing of the week) the total opportunity
+  (`tools.opportunity.total_opportunity`), rendered after the call list.
 """
 
 from __future__ import annotations
@@ -35,12 +37,14 @@ from tools.kpis import (
     revenue_series,
     same_store_growth,
 )
+from tools.opportunity import total_opportunity
 from tools.scope import Period, Scope
 from tools.targets import Targets
 
 KPI_DAYS = 30
 TREND_WEEKS = 26
 KPI_STRIP = ("net_revenue", "rebooking_rate", "no_show_rate", "utilization", "retention_12m")
+OPPORTUNITY_WEEKDAY = 0  # Monday: the first briefing of the week carries the total opportunity
 PORTFOLIO_COLUMNS = ("net_revenue", "rebooking_rate", "no_show_rate", "utilization")
 
 
@@ -350,6 +354,22 @@ class ToolsGatherer:
             ]
             sources.append("tools.portfolio")
 
+        # The weekly total opportunity: in the first briefing of the week (Monday's).
+        opportunity_ids: list[str] = []
+        if as_of.weekday() == OPPORTUNITY_WEEKDAY:
+            found = self._timed(
+                "opportunity",
+                total_opportunity,
+                engine,
+                organization_id=organization_id,
+                as_of=as_of,
+                location_id=location_id,
+                targets=self.targets,
+            )
+            facts.extend(found.facts)
+            opportunity_ids = [f.id for f in found.facts]
+            sources.append("tools.opportunity")
+
         texts = [f.label for f in facts.values()] + [c.title for c in candidates] + [label]
         names = [name for name in directory if any(name in text for text in texts)]
         return Gathered(
@@ -369,6 +389,7 @@ class ToolsGatherer:
             names=names,
             directory=directory,
             sources=sorted(set(sources)),
+            opportunity_fact_ids=opportunity_ids,
         )
 
     def _candidates(

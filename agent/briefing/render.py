@@ -17,9 +17,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import phonenumbers
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 
 from agent.briefing.charts import Chart, dollars_chart, series_chart
 from agent.briefing.state import (
@@ -31,7 +30,7 @@ from agent.briefing.state import (
     WrittenBriefing,
 )
 from agent.briefing.writers.template import short_label
-from store import tables as t
+from agent.contacts import patient_contacts
 from tools.facts import Fact
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
@@ -148,6 +147,7 @@ def render_briefing(
         "url": url,
         "charts": charts,
         "patient": call_line_marker,
+        "opportunity": [facts[fid] for fid in gathered.opportunity_fact_ids if fid in facts],
     }
     return Rendered(
         subject=f"{gathered.scope_label} briefing, {day}: {written.headline}"[:200],
@@ -230,35 +230,6 @@ def slack_blocks(
 
 
 # --------------------------------------------------------------------------- identities
-
-
-def _format_phone(e164: str | None) -> str:
-    if not e164:
-        return ""
-    try:
-        number = phonenumbers.parse(e164, None)
-    except phonenumbers.NumberParseException:
-        return e164
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
-
-
-def patient_contacts(engine: Engine, patient_ids: set[int]) -> dict[int, str]:
-    """'First Last · (617) 555-0101 · P-123' for each patient id, read from the store."""
-    if not patient_ids:
-        return {}
-    p = t.patient
-    with engine.connect() as connection:
-        rows = connection.execute(
-            select(p.c.id, p.c.first_name, p.c.last_name, p.c.phone_e164).where(
-                p.c.id.in_(sorted(patient_ids))
-            )
-        ).all()
-    contacts: dict[int, str] = {}
-    for row in rows:
-        parts = [f"{row.first_name} {row.last_name}".strip(), _format_phone(row.phone_e164)]
-        parts.append(f"P-{row.id}")
-        contacts[row.id] = " · ".join(part for part in parts if part)
-    return contacts
 
 
 def resolve_identities(engine: Engine, text: str, *, html: bool = False) -> str:

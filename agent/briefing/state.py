@@ -103,6 +103,10 @@ class Gathered(BaseModel):
     )
     sources: list[str] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list, description="Tools that were unavailable.")
+    opportunity_fact_ids: list[str] = Field(
+        default_factory=list,
+        description="The weekly total-opportunity section (first briefing of the week): facts.",
+    )
 
 
 class Outline(BaseModel):

@@ -17,7 +17,7 @@ from sqlalchemy import Engine
 CONTACT_ROLES = frozenset({"owner", "manager", "front_desk"})
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # identity: one question's context (hashable with a model)
 class Context:
     """- `engine`: the store.
     - `organization_id`, `allowed_location_ids`: the asking user's scope (never widened).

@@ -26,7 +26,10 @@ from __future__ import annotations
 import json
 import logging
 import operator
+import re
 import time
+import weakref
+from collections.abc import Iterator
 from typing import Annotated, Any, TypedDict
 
 from langchain_core.messages import (
@@ -49,6 +52,7 @@ from tools.langchain_tools import facts_in, make_tools
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 2  # the first answer and one retry
+CITATION = re.compile(r"\[([^\[\]\s]+)\]")  # [fact_id]
 
 SYSTEM_PROMPT = """You answer a medspa manager's questions about their practice's numbers.
 Rules:
@@ -79,8 +83,16 @@ class ChatState(TypedDict, total=False):
     verification: dict[str, Any]
 
 
+# The question's ChatService, built once per question by `stream_ask` and shared by its nodes
+# (building one reads the data version; three per question cost three round trips).
+_SERVICES: weakref.WeakKeyDictionary[Context, ChatService] = weakref.WeakKeyDictionary()
+
+
 def _service(context: Context) -> ChatService:
-    return ChatService(context)
+    service = _SERVICES.get(context)
+    if service is None:
+        service = _SERVICES[context] = ChatService(context)
+    return service
 
 
 # --------------------------------------------------------------------------- nodes
@@ -232,29 +244,77 @@ def build_graph_builder() -> StateGraph[ChatState, Context, ChatState, ChatState
 def ask(graph: Any, context: Context, question: str, *, thread_id: str) -> ChatAnswer:
     """One question on a thread: run the graph, then (for roles that may) resolve pseudonyms to
     contact data — after verification and outside the checkpointed state."""
+    for kind, value in stream_ask(graph, context, question, thread_id=thread_id):
+        if kind == "answer":
+            assert isinstance(value, ChatAnswer)
+            return value
+    raise AssertionError("stream_ask ends with its answer")  # pragma: no cover
+
+
+def stream_ask(
+    graph: Any, context: Context, question: str, *, thread_id: str
+) -> Iterator[tuple[str, str | ChatAnswer]]:
+    """`ask`, streamed for the page. Yields, in order:
+
+    - `("redraft", "")` when the model starts writing a message, then `("draft", text)` for its
+      tokens as they come (pseudonyms only; not yet verified — shown as a draft);
+    - `("answer", ChatAnswer)` last: the verified answer, or the template answer when
+      verification failed (it replaces the draft). Without a model only the answer comes.
+    """
     started = time.time()
     log.info("chat question on thread (agent=%s)", context.model is not None)
-    state = graph.invoke(
-        {
-            "messages": [HumanMessage(question)],
-            "question": question,
-            "started": started,
-            "steps": 0,
-            "attempts": 0,
-            "status": "open",
-            "answer": "",
-            "verification": {},
-        },
-        config={"configurable": {"thread_id": thread_id}, "recursion_limit": 50},
-        context=context,
-    )
-    facts = [Fact.model_validate(f) for f in (state.get("facts") or {}).values()]
-    text = _service(context).with_contacts(state.get("answer", ""))
-    return ChatAnswer(
-        status=state.get("status", "error"),
-        text=text,
-        facts=facts,
-        tools=list(state.get("tools_called") or []),
-        writer=state.get("writer", "template"),
-        verification=state.get("verification") or {},
+    _SERVICES[context] = ChatService(context)  # fresh per question: the data may have changed
+    config: dict[str, Any] = {"configurable": {"thread_id": thread_id}, "recursion_limit": 50}
+    # The thread's state accumulates facts and tool calls over its turns; this turn's are
+    # what comes after what the thread held before it.
+    before = graph.get_state(config).values if graph.checkpointer is not None else {}
+    calls_before = len(before.get("tools_called") or [])
+    facts_before = set(before.get("facts") or {})
+    inputs = {
+        "messages": [HumanMessage(question)],
+        "question": question,
+        "started": started,
+        "steps": 0,
+        "attempts": 0,
+        "status": "open",
+        "answer": "",
+        "verification": {},
+    }
+    state: dict[str, Any] = {}
+    drafting: str | None = None
+    for mode, chunk in graph.stream(
+        inputs, config=config, context=context, stream_mode=["messages", "values"]
+    ):
+        if mode == "values":
+            state = chunk
+            continue
+        message, metadata = chunk
+        if metadata.get("langgraph_node") != "agent" or not isinstance(message, AIMessage):
+            continue
+        text = message.content if isinstance(message.content, str) else ""
+        if not text:  # a tool call being written: nothing to show
+            continue
+        key = message.id or f"object-{id(message)}"  # a streamed message's chunks share an id
+        if key != drafting:
+            drafting = key
+            yield "redraft", ""
+        yield "draft", text
+    answer = state.get("answer", "")
+    cited = set(CITATION.findall(answer))
+    facts = [
+        Fact.model_validate(f)
+        for fact_id, f in (state.get("facts") or {}).items()
+        if fact_id in cited or fact_id not in facts_before
+    ]
+    text = _service(context).with_contacts(answer)
+    yield (
+        "answer",
+        ChatAnswer(
+            status=state.get("status", "error"),
+            text=text,
+            facts=facts,
+            tools=list(state.get("tools_called") or [])[calls_before:],
+            writer=state.get("writer", "template"),
+            verification=state.get("verification") or {},
+        ),
     )

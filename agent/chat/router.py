@@ -227,6 +227,33 @@ INTENTS: tuple[Intent, ...] = (
         ),
     ),
     Intent(
+        "opportunity",
+        "get_opportunity",
+        {},
+        (
+            "what is our total opportunity",
+            "how much is the total opportunity per year",
+            "what are the gaps worth per year",
+            "total opportunity as a share of revenue",
+        ),
+    ),
+    Intent(
+        "more_metrics",
+        "get_more_metrics",
+        {},
+        (
+            "what is our cost per lead",
+            "revenue per patient",
+            "cost per retained patient",
+            "rebooking for new versus returning patients",
+            "utilization by weekday",
+            "which time slots earn the most per hour",
+            "cac by first treatment",
+            "membership conversion rate",
+            "treatment mix by location",
+        ),
+    ),
+    Intent(
         "decline",
         None,
         {},
@@ -265,6 +292,14 @@ INTENT_RULES: tuple[tuple[str, str], ...] = (
     ),
     (r"\banomal|\bunusual\b|\bweird\b|\bspik", "anomalies"),
     (r"\bvip concentration\b|\bshare of revenue from vips\b", "metric"),
+    (r"\btotal opportunity\b|\bgaps? worth\b|\bopportunity per year\b", "opportunity"),
+    (
+        r"\bcost per (?:lead|retained)|\brevenue per (?:patient|member|booked hour|slot)"
+        r"|\bmembership conversion\b|\bby (?:weekday|day of (?:the )?week|cohort|first treatment)"
+        r"\b|\bnew (?:vs\.?|versus) returning\b|\btreatment mix\b|\b(?:best|busiest) (?:time )?"
+        r"slots?\b|\bper hour after (?:comp|pay)",
+        "more_metrics",
+    ),
     (r"\bp&l\b|\bp ?and ?l\b|\bprofit|\bafter comp|\bmargin", "pnl"),
     (
         r"\bforecast|\bproject(?:ed|ion)|\bexpect|\bon track\b"
@@ -558,6 +593,7 @@ class Router:
             "get_provider_pnl",
             "get_portfolio",
             "get_acquisition",
+            "get_more_metrics",
         ):
             args["period"] = period
         if intent.tool in ("get_at_risk", "get_vips"):

@@ -178,6 +178,16 @@ def bulk_approve_post(
 def patients_page(
     request: Request, session: SessionDep, engine: EngineDep, scope: Scope, user: CurrentUser
 ) -> HTMLResponse:
-    """At-risk patients of the user's locations, most dollars at stake first."""
+    """At-risk patients of the user's locations, most dollars at stake first; tomorrow's
+    no-show list is loaded into it by htmx (`/patients/no-show`: scoring can take seconds)."""
     view = pv.at_risk(session, engine, scope)
     return render(request, "patients.html", {"v": view}, user=user)
+
+
+@router.get("/patients/no-show", response_class=HTMLResponse, dependencies=[require(Area.patients)])
+def no_show_partial(
+    request: Request, session: SessionDep, engine: EngineDep, scope: Scope, user: CurrentUser
+) -> HTMLResponse:
+    """Tomorrow's no-show risk list for confirmation calls (the /patients page's partial)."""
+    no_shows = pv.no_show_tomorrow(session, engine, scope)
+    return render(request, "_no_show.html", {"ns": no_shows}, user=user)

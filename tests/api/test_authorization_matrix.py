@@ -18,8 +18,9 @@ from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
-from store.models import AuditEvent, OutreachMessage
+from store.models import AuditEvent, OutreachMessage, Subscription, UserLocation
 from tests.api.conftest import ROLES, World, bearer, csrf_header, signed_in
+from tests.api.test_admin_pages import add_admin_data
 from tests.api.test_evals_page import write_runs
 
 ANYONE = frozenset(ROLES)
@@ -47,9 +48,9 @@ def foreign_scopes(role: str) -> list[str]:
 def foreign_markers(world: World, role: str) -> list[str]:
     """Text that may only appear in a response that read a foreign scope's data."""
     markers = [HEADLINE[s] for s in foreign_scopes(role)]
-    markers += ["Carla", "555-0103", world.email["ownerB"]]
+    markers += ["Carla", "555-0103", world.email["ownerB"], "Boston job failed"]
     if role != "owner":
-        markers += ["Bella", "555-0102"]
+        markers += ["Bella", "555-0102", "Westport job failed"]
     return markers
 
 
@@ -94,6 +95,11 @@ def own_email(w: World, role: str) -> str:
     return w.email[role]
 
 
+def own_patient(w: World, role: str) -> str:
+    """Greenwich's patient as the role sees her: by name, or by pseudonym (evaluator)."""
+    return f"P-{w.patient['A1']}" if role == "evaluator" else "Alice"
+
+
 CASES = [
     Case("/", ANYONE, fixed("/"), headline, lists=True),
     Case("/briefings/{briefing_id:int}", ANYONE, by_briefing_id("/briefings"), headline, False),
@@ -128,6 +134,7 @@ CASES = [
         lambda w, r: "Greenwich",
         lists=True,
     ),
+    Case("/chat", DASHBOARD, fixed("/chat"), lambda w, r: "Greenwich", lists=True),
     Case("/api/v1/outreach", QUEUE, fixed("/api/v1/outreach"), lambda w, r: "Alice", lists=True),
     Case(
         "/api/v1/outreach/{message_id}",
@@ -141,6 +148,21 @@ CASES = [
         ANYONE,
         fixed("/api/v1/patients/at-risk"),
         lambda w, r: '"patients"',
+        lists=True,
+    ),
+    # Sent & audit, Settings, tomorrow's no-show list (data from `add_admin_data`).
+    Case("/sent", DASHBOARD, fixed("/sent"), lambda w, r: "Alice", lists=True),
+    Case("/patients/no-show", ANYONE, fixed("/patients/no-show"), own_patient, lists=True),
+    Case("/audit", OWNER, fixed("/audit"), lambda w, r: w.email["manager"], lists=True),
+    Case("/settings", ANYONE, fixed("/settings"), lambda w, r: "Greenwich", lists=True),
+    Case("/api/v1/sent", DASHBOARD, fixed("/api/v1/sent"), lambda w, r: "Alice", lists=True),
+    Case("/api/v1/audit", OWNER, fixed("/api/v1/audit"), lambda w, r: w.email["manager"], True),
+    Case("/api/v1/settings", ANYONE, fixed("/api/v1/settings"), lambda w, r: "Greenwich", True),
+    Case(
+        "/api/v1/patients/no-show-tomorrow",
+        ANYONE,
+        fixed("/api/v1/patients/no-show-tomorrow"),
+        own_patient,
         lists=True,
     ),
     # Eval runs are files of synthetic cases, not location data: lists for every role allowed.
@@ -169,6 +191,8 @@ WRITES = {
     "/queue/{message_id}/reject",
     "/queue/{message_id}/check",
     "/queue/bulk-approve",
+    "/settings/subscriptions/{subscription_id}",  # `test_subscription_writes_matrix`
+    "/settings/users/{user_id}",  # `test_user_writes_matrix`
 }
 
 # Routes anyone may open, so outside the matrix (their own tests cover them).
@@ -200,6 +224,7 @@ def test_every_route_is_in_the_matrix(app: FastAPI) -> None:
 
 def test_authorization_matrix(app: FastAPI, world: World) -> None:
     write_runs(app)
+    add_admin_data(world)
     cells = 0
     leaks: list[str] = []
     wrong: list[str] = []
@@ -267,8 +292,11 @@ def test_authorization_matrix(app: FastAPI, world: World) -> None:
     # /patients/at-risk 2 × 18 = 36; message by id (no organization targets): anonymous
     # 1 + 1, owner 2 × (1 + 1), others 3 × 2 × (1 + 2) = 2 + 4 + 18 = 24. 228 + 80 = 308.
     # Evals: 4 list pages × (2 anonymous + 4 roles × 2) = 40. 308 + 40 = 348.
-    # Dashboard JSON (by location, like KPIs): 2 + 2·2 + 3·2·3 = 24. 348 + 24 = 372.
-    assert cells == 372
+    # Sent, audit, settings, the no-show partial: list pages 4 × 10 = 40; list JSON /sent,
+    # /audit, /settings, /patients/no-show-tomorrow 4 × 18 = 72. 348 + 112 = 460.
+    # Chat page (a list page): 2 + 4 × 2 = 10. 460 + 10 = 470.
+    # Dashboard JSON (by location, like KPIs): 2 + 2·2 + 3·2·3 = 24. 470 + 24 = 494.
+    assert cells == 494
 
 
 def _states(world: World) -> dict[str, str]:
@@ -342,3 +370,97 @@ def test_decisions_matrix(app: FastAPI, world: World) -> None:
     assert states["A1"] == "rejected"
     # 4 actions × (anonymous 2 + owner 2 + 3 others × 3) = 4 × 13 = 52, plus 4 bulk posts.
     assert cells == 56
+
+
+def test_subscription_writes_matrix(app: FastAPI, world: World) -> None:
+    """Saving a subscription × role × own / foreign subscription: 401 anonymous; a user's
+    own saved; anyone else's (same organization or another) 404, unchanged, not audited."""
+    add_admin_data(world)
+    with Session(world.engine) as s:
+        subs = {
+            key: s.exec(select(Subscription).where(Subscription.user_id == world.user[key]))
+            .first()
+            .id  # type: ignore[union-attr]
+            for key in (*ROLES, "ownerB")
+        }
+    cells = 0
+    wrong: list[str] = []
+    sessions = {role: signed_in(app, world, role) for role in ROLES}
+    form = {"send_hour_local": "11", "channel": "email", "active": "true"}
+    with TestClient(app) as anonymous:
+        for role in ("anonymous", *ROLES):
+            client = anonymous if role == "anonymous" else sessions[role]
+            headers = {} if role == "anonymous" else csrf_header(client)
+            own = "owner" if role == "anonymous" else role
+            neighbour = "manager" if own == "owner" else "owner"
+            for side, key in (("own", own), ("foreign", neighbour), ("foreign", "ownerB")):
+                cells += 1
+                url = f"/settings/subscriptions/{subs[key]}"
+                response = client.post(url, data=form, headers=headers)
+                expected = 401 if role == "anonymous" else 200 if side == "own" else 404
+                if response.status_code != expected:
+                    wrong.append(f"{role} {side} {key}: {response.status_code} != {expected}")
+    for client in sessions.values():
+        client.__exit__(None, None, None)
+    print(f"subscription writes matrix: {cells} cells checked")  # noqa: T201
+    assert wrong == []
+    with Session(world.engine) as s:
+        rows = {k: s.get(Subscription, sid) for k, sid in subs.items()}
+        hours = {k: row.send_hour_local for k, row in rows.items() if row is not None}
+        audited = {
+            e.actor
+            for e in s.exec(select(AuditEvent).where(AuditEvent.entity_type == "subscription"))
+        }
+    # Each signed-in user changed their own (to 11:00) and nobody else's; Boston's kept 09:00.
+    assert hours == {"owner": 11, "manager": 11, "front_desk": 11, "evaluator": 11, "ownerB": 9}
+    assert audited == {world.email[r] for r in ROLES}
+    # 5 clients (anonymous + 4 roles) × (own + 2 foreign) = 15.
+    assert cells == 15
+
+
+def test_user_writes_matrix(app: FastAPI, world: World) -> None:
+    """Setting a user's role × role × a user of the own / the other organization: 401
+    anonymous, 403 every role but the owner, 404 for the other organization's user (unchanged,
+    not audited); the owner's change to their own organization's user is saved."""
+    cells = 0
+    wrong: list[str] = []
+    sessions = {role: signed_in(app, world, role) for role in ROLES}
+    form = {"role": "front_desk", "location_ids": [str(world.loc["A2"])], "active": "true"}
+    with TestClient(app) as anonymous:
+        for role in ("anonymous", *ROLES):
+            client = anonymous if role == "anonymous" else sessions[role]
+            headers = {} if role == "anonymous" else csrf_header(client)
+            for side, key in (("own", "front_desk"), ("foreign", "ownerB")):
+                cells += 1
+                response = client.post(
+                    f"/settings/users/{world.user[key]}", data=form, headers=headers
+                )
+                if role == "anonymous":
+                    expected = 401
+                elif role != "owner":
+                    expected = 403
+                else:
+                    expected = 200 if side == "own" else 404
+                if response.status_code != expected:
+                    wrong.append(f"{role} {side}: {response.status_code} != {expected}")
+    for client in sessions.values():
+        client.__exit__(None, None, None)
+    print(f"user writes matrix: {cells} cells checked")  # noqa: T201
+    assert wrong == []
+    with Session(world.engine) as s:
+        where = {
+            key: sorted(
+                s.exec(
+                    select(UserLocation.location_id).where(UserLocation.user_id == world.user[key])
+                ).all()
+            )
+            for key in ("front_desk", "ownerB")
+        }
+        audited = {
+            e.entity_id
+            for e in s.exec(select(AuditEvent).where(AuditEvent.action == "user.update"))
+        }
+    assert where == {"front_desk": [world.loc["A2"]], "ownerB": []}
+    assert audited == {str(world.user["front_desk"])}
+    # 5 clients (anonymous + 4 roles) × (own + foreign) = 10.
+    assert cells == 10

@@ -11,21 +11,18 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-import uvicorn
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 from sqlmodel import SQLModel
 
 from api.app import create_app
 from store.db import make_engine
 from tests.api.conftest import PASSWORD, World, app_settings, build_world
+from tests.api.serving import free_port, serving
 
 CHROMIUM = os.environ.get("CLARITY_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 PHONE_WIDTH = 375
@@ -40,10 +37,7 @@ def _require_chromium() -> None:
         pytest.skip(message)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+_free_port = free_port
 
 
 @pytest.fixture(scope="module")
@@ -57,18 +51,10 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Worl
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
     app = create_app(app_settings(tmp, app_base_url=base), engine=engine)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert server.started, "uvicorn did not start"
     try:
-        yield base, world
+        with serving(app, port):
+            yield base, world
     finally:
-        server.should_exit = True
-        thread.join(timeout=10)
         engine.dispose()
 
 

@@ -5,18 +5,16 @@ in var/test-screenshots/ (evals-runs.png, evals-diff.png, evals-run.png, evals-r
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 
 import pytest
-import uvicorn
 from playwright.sync_api import expect, sync_playwright
 from sqlmodel import SQLModel
 
 from api.app import create_app
 from store.db import make_engine
 from tests.api.conftest import World, app_settings, build_world
+from tests.api.serving import serving
 from tests.api.test_browser import (
     CHROMIUM,
     PHONE_WIDTH,
@@ -40,18 +38,10 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Worl
     base = f"http://127.0.0.1:{port}"
     app = create_app(app_settings(tmp, app_base_url=base), engine=engine)
     write_runs(app)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert server.started, "uvicorn did not start"
     try:
-        yield base, world
+        with serving(app, port):
+            yield base, world
     finally:
-        server.should_exit = True
-        thread.join(timeout=10)
         engine.dispose()
 
 

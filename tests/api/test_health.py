@@ -78,4 +78,8 @@ def test_openapi_docs_are_served(tmp_path: Path, engine: Engine) -> None:
         "/api/v1/outreach",
         "/api/v1/outreach/{message_id}",
         "/api/v1/patients/at-risk",
+        "/api/v1/sent",
+        "/api/v1/audit",
+        "/api/v1/settings",
+        "/api/v1/patients/no-show-tomorrow",
     }

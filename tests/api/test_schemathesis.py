@@ -15,11 +15,13 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from api.app import create_app
 from tests.api.conftest import World, app_settings, bearer
+from tests.api.test_admin_pages import add_admin_data
 
 EXAMPLES = 25
 
 
 def test_api_conforms_to_its_schema(world: World, tmp_path: Path) -> None:
+    add_admin_data(world)  # sent messages, audit rows, subscriptions, job runs, appointments
     app = create_app(app_settings(tmp_path), engine=world.engine)
     schema = schemathesis.openapi.from_asgi("/openapi.json", app)
     schema.config.update(headers=bearer(world, "owner"))
@@ -28,8 +30,8 @@ def test_api_conforms_to_its_schema(world: World, tmp_path: Path) -> None:
         assert isinstance(result, Ok), result  # the schema parsed
         operations.append(result.ok())
     # healthz, me, briefings, briefing, today, kpis, dashboard, users, chat stream, outreach,
-    # outreach message, patients at risk
-    assert len(operations) == 12
+    # outreach message, patients at risk; sent, audit, settings, patients no-show tomorrow
+    assert len(operations) == 16
     for operation in operations:
 
         @given(case=operation.as_strategy())

@@ -13,27 +13,10 @@ from typer.testing import CliRunner
 
 from clarity.cli import app
 from clarity.settings import get_settings
-from tests.http_stub import Reply, StubServer
+from tests.http_stub import Reply, StubServer, openai_completion
 
 runner = CliRunner()
 CALL = {"status": "answer", "tool": "query_metric", "args": {"metric": "rebooking_rate"}}
-
-
-def _completion(content: str) -> dict[str, object]:
-    return {
-        "id": "chatcmpl-1",
-        "object": "chat.completion",
-        "created": 0,
-        "model": "stub-model",
-        "choices": [
-            {
-                "index": 0,
-                "message": {"role": "assistant", "content": content},
-                "finish_reason": "stop",
-            }
-        ],
-        "usage": {"prompt_tokens": 10, "completion_tokens": 10, "total_tokens": 20},
-    }
 
 
 @pytest.fixture(autouse=True)
@@ -56,7 +39,7 @@ def test_record_through_a_loopback_openai_stub_then_replay(tmp_path: Path) -> No
             "--recordings-dir", str(recordings), "--runs-dir", str(runs), "--json"]  # fmt: skip
     # The stub answers both questions with the rebooking call: the first passes, the second
     # (no-show rate expected) fails.
-    with StubServer([Reply(body=_completion(json.dumps(CALL)))]) as stub:
+    with StubServer([Reply(body=openai_completion(json.dumps(CALL)))]) as stub:
         live = runner.invoke(app, args, env={"CLARITY_LLM_BASE_URL": f"{stub.url}/v1"})
     assert live.exit_code == 0, live.output
     assert json.loads(live.output) | {"run_id": None} == {

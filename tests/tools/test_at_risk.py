@@ -71,3 +71,30 @@ def test_location_filter_and_limit(demo_engine: tuple[Engine, dict]) -> None:
     as_of = date.fromisoformat(manifest["as_of"])
     rows = at_risk_patients(engine, as_of=as_of, location_id=2, limit=15)
     assert len(rows) == 15 and {r.location_id for r in rows} == {2}
+
+
+def test_at_stake_is_capped_at_a_plausible_year_not_at_the_last_one(
+    demo_engine: tuple[Engine, dict],
+) -> None:
+    """The decision on "never above what the patient would plausibly spend": at stake =
+    annual value × (1 − p_return), annual value = max(last 365 days, mean of the last two
+    365-day years) — never above her spend in the better of her last two years. A strict cap
+    at the last 12 months ranks lapsed patients by how far they have already drifted (their
+    last year shrank because they lapsed): measured here, it drops below the 0.8 precision
+    the planted lapsed VIPs need (0.775 on the default demo), while the chosen cap keeps it
+    (0.875)."""
+    engine, manifest = demo_engine
+    as_of = date.fromisoformat(manifest["as_of"])
+    planted = set(pattern(manifest, "lapsed_vip_neurotoxin")["patient_ids"])
+    rows = at_risk_patients(engine, as_of=as_of, organization_id=manifest["organization_id"])
+    for row in rows:
+        assert row.dollars_at_stake <= row.annual_value + 0.01
+        assert row.annual_value >= row.trailing_12m_value
+    neuro = [r for r in rows if r.last_treatment_category == "neurotoxin"]
+
+    def precision(stake: Any) -> float:
+        top = sorted(neuro, key=stake, reverse=True)[:40]
+        return sum(r.patient_id in planted for r in top) / 40
+
+    assert precision(lambda r: r.dollars_at_stake) >= 0.8
+    assert precision(lambda r: r.trailing_12m_value * (1 - r.p_return)) < 0.8

@@ -17,6 +17,8 @@ from tests.tools import handmade
 from tools.at_risk import annual_value, dollars_at_stake
 from tools.facts import FindingDraft
 from tools.findings import compute_findings
+from tools.operations import rebooking_rate
+from tools.scope import Period, Scope
 from tools.targets import MONTH_DAYS, Targets, per_month
 
 OCT_31 = date(2026, 10, 31)
@@ -63,9 +65,9 @@ def test_no_show_cost_counts_only_the_excess_over_the_target(store: Engine) -> N
 
 
 def test_rebooking_gap(store: Engine) -> None:
-    # as_of Nov 1 → window Oct 2–31 (the 30 days before as_of). Ana: V1 V2 V3 V7 eligible,
-    # V1 V2 V7 rebooked → 75%, above the 60% target. Ben: V4 (Filler, $800) not rebooked →
-    # 0%; no visits in his 182-day baseline → target 60%.
+    # as_of Nov 1 → window Oct 3–Nov 1 (the 30 days ending as_of, the KPI table's).
+    # Ana: V1 V2 V3 V7 eligible, V1 V2 V7 rebooked → 75%, above the 60% target.
+    # Ben: V4 (Filler, $800) not rebooked → 0%; no visits in his 182-day baseline → target 60%.
     # (0.60 − 0) × 1 visit × $800 = $480 over 30 days → 480 × 30.4375 / 30 = $487.00.
     # Back Bay as a whole: 3 of 5 = 60% → no gap.
     drafts = compute_findings(store, organization_id=1, as_of=date(2026, 11, 1), min_sample=1)
@@ -85,6 +87,41 @@ def test_rebooking_gap(store: Engine) -> None:
     by_scope = {d.scope: d for d in _only(drafts, "rebooking_gap")}
     assert by_scope["provider:2"].dollars == pytest.approx(649.33, abs=0.01)
     assert by_scope["provider:1"].dollars == pytest.approx(98.92, abs=0.01)
+
+
+def test_rebooking_gap_rate_is_the_kpi_tables_rate(store: Engine) -> None:
+    # One metric, scope and period → one value: the finding's window is the briefing table's
+    # (the 30 days ending as_of). As of Oct 31 the window is Oct 2–31: Ben's V4 (Oct 8) is his
+    # only eligible visit, not rebooked → 0%; Ana: V1 V2 V3 V7, rebooked V1 V2 V7 → 75%.
+    # With an 80% target Ana's finding states 75.0%, exactly the KPI for Oct 2–31.
+    higher = replace(Targets.default(), rebooking_rate=0.80)
+    drafts = compute_findings(store, organization_id=1, as_of=OCT_31, min_sample=1, targets=higher)
+    by_scope = {d.scope: d for d in _only(drafts, "rebooking_gap")}
+    window = Period.trailing(30, OCT_31)
+    for scope, provider, expected in (("provider:1", 1, 0.75), ("provider:2", 2, 0.0)):
+        finding = by_scope[scope]
+        assert (finding.period_start, finding.period_end) == (window.start, window.end)
+        assert finding.evidence["actual_rate"] == pytest.approx(expected)
+        kpi = rebooking_rate(store, Scope(1, provider_id=provider), window)
+        assert kpi.value == pytest.approx(expected)
+
+
+def test_retention_gap(store: Engine) -> None:
+    # As of Oct 31: Back Bay's cohort (completed visits Nov 2024–Oct 2025) P1 P7 P8 P9 = 4;
+    # back within the year P1 and P8 → 50%, above the 35% default target: no finding.
+    drafts = compute_findings(store, organization_id=1, as_of=OCT_31, min_sample=1)
+    assert _only(drafts, "retention_gap") == []
+    # With a 75% target: (0.75 − 0.50) × 4 = 1 patient × revenue per patient over the year
+    # (Nov 1 2025–Oct 31 2026: $2,399 / 6 patients seen = $399.83) = $399.83 over 365 days
+    # → × 30.4375 / 365 = $33.34 per month. Austin has no cohort: no finding.
+    higher = replace(Targets.default(), retention_12m=0.75)
+    drafts = compute_findings(store, organization_id=1, as_of=OCT_31, min_sample=1, targets=higher)
+    (gap,) = _only(drafts, "retention_gap")
+    assert gap.scope == "location:1"
+    assert gap.evidence["window_dollars_usd"] == pytest.approx(399.83, abs=0.01)
+    assert gap.dollars == pytest.approx(33.34, abs=0.01)
+    assert gap.evidence["cohort_patients"] == 4 and gap.evidence["retention"] == 0.5
+    assert "retention target 75%" in gap.evidence["target_used"]
 
 
 def test_utilization_gap(store: Engine) -> None:
@@ -285,3 +322,6 @@ def test_settings_defaults_are_the_seed_targets() -> None:
     assert targets_from(load_settings()) == Targets.default()
     assert Targets.default() == Targets(0.60, 0.175, 0.65, 0.35, 0.50, 0.40, 0.30)
     assert targets_from(load_settings(target_no_show_rate=0.12)).no_show_rate == 0.12
+    # Retention 30–40% → 35%.
+    assert Targets.default().retention_12m == 0.35
+    assert targets_from(load_settings(target_retention_12m=0.5)).retention_12m == 0.5

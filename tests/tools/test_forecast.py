@@ -48,3 +48,45 @@ def test_forecast_shape_and_facts(demo_engine: tuple[Engine, dict]) -> None:
         horizons=(30,),
     )
     assert [f.location_id for f in one.by_location] == [2]
+
+
+def test_a_locations_forecast_does_not_depend_on_the_runs_scope(
+    demo_engine: tuple[Engine, dict],
+) -> None:
+    # The model is fitted on the organization: `--location 3` and the all-locations run give
+    # location 3 the same figures, to the cent.
+    engine, manifest = demo_engine
+    org, as_of = manifest["organization_id"], date.fromisoformat(manifest["as_of"])
+    everyone = revenue_forecast(engine, organization_id=org, as_of=as_of)
+    for loc in (1, 3):
+        alone = revenue_forecast(engine, organization_id=org, as_of=as_of, location_id=loc)
+        mine = [f for f in everyone.by_location if f.location_id == loc]
+        assert alone.by_location == mine
+
+
+def test_longer_horizons_extend_the_first_30_days_rate(demo_engine: tuple[Engine, dict]) -> None:
+    # No ramp: the 60- and 90-day forecasts are 2× and 3× the 30-day forecast (Austin's went
+    # $250k → $333k → $400k per 30 days against ~$240k actual).
+    engine, manifest = demo_engine
+    org, as_of = manifest["organization_id"], date.fromisoformat(manifest["as_of"])
+    result = revenue_forecast(engine, organization_id=org, as_of=as_of)
+    for loc in (1, 2, 3):
+        by_h = {f.horizon_days: f.forecast for f in result.by_location if f.location_id == loc}
+        assert by_h[60] == pytest.approx(2 * by_h[30], abs=0.02)
+        assert by_h[90] == pytest.approx(3 * by_h[30], abs=0.02)
+
+
+def test_backtest_per_location(demo_engine: tuple[Engine, dict]) -> None:
+    engine, manifest = demo_engine
+    org, as_of = manifest["organization_id"], date.fromisoformat(manifest["as_of"])
+    result = backtest(engine, organization_id=org, as_of=as_of)
+    assert [b.location_id for b in result.by_location] == [1, 2, 3]
+    for b in result.by_location:
+        assert b.mape_forecast == pytest.approx(sum(m.ape_forecast for m in b.months) / 6)
+    # The locations' months add up to the organization's.
+    for k, month in enumerate(result.months):
+        parts = sum(b.months[k].actual for b in result.by_location)
+        assert parts == pytest.approx(month.actual, abs=0.05)
+    # One location alone is back-tested with the organization's fit: the same figures.
+    alone = backtest(engine, organization_id=org, as_of=as_of, location_id=3)
+    assert alone.by_location == [result.by_location[2]]

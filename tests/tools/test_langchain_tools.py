@@ -55,6 +55,8 @@ def test_schemas_expose_only_what_the_model_chooses(tools: dict[str, StructuredT
         "get_vips",
         "get_anomalies",
         "get_forecast",
+        "get_more_metrics",
+        "get_opportunity",
     }
     for tool in tools.values():
         properties = properties_of(tool)
@@ -120,3 +122,35 @@ def test_missing_caller_scope_is_an_error(tools: dict[str, StructuredTool]) -> N
     )
     assert message.status == "error"
     assert "allowed_location_ids" in str(message.content)
+
+
+def test_more_metrics_tool(tools: dict[str, StructuredTool]) -> None:
+    # Back Bay, October (the last complete month before 2026-11-02); figures worked out in
+    # tests/tools/test_seed_metrics.py: $900 / 4 leads, $2,399 / 6 patients, new 50%.
+    data = content(call(tools["get_more_metrics"], {"location_id": 1}, [1, 2]))
+    assert data["period"] == "2026-10"
+    (result,) = data["results"]
+    by_label = {k["label"].split(",")[0]: k["value"] for k in result["kpis"]}
+    assert by_label["Cost per lead"] == 225.0
+    assert by_label["Revenue per patient"] == pytest.approx(399.83)
+    cohorts = {r["label"]: r["value"] for r in result["rebooking_by_cohort"]}
+    assert cohorts == {"Rebooking, new patients": 0.5, "Rebooking, returning patients": 1.0}
+
+
+def test_opportunity_tool_respects_the_callers_locations(
+    tools: dict[str, StructuredTool],
+) -> None:
+    # As of 2026-11-02 (tests/agent/briefing/test_briefing_opportunity.py): the organization
+    # $74,039.16 a year. A caller who sees only Austin gets Austin's last day with data,
+    # Oct 12: Cy's payroll covers Sep 26–Oct 12 = 10 + 7 days, pay 1,000 + 2,600 × 7/26 =
+    # $1,700 against $300 → (1,700/300 − 0.40) × 300 = $1,580 × 365/17 = $33,923.53.
+    data = content(call(tools["get_opportunity"], {}, [1, 2]))
+    (org,) = data["results"]
+    totals = {f["fact_id"]: f["value"] for f in org["facts"]}
+    assert totals["opportunity.org-1.2026-11-02.total"] == pytest.approx(74_039.15, abs=0.02)
+    data = content(call(tools["get_opportunity"], {}, [2]))
+    (austin,) = data["results"]
+    assert austin["scope"] == "location:2"
+    totals = {f["fact_id"]: f["value"] for f in austin["facts"]}
+    assert totals["opportunity.location-2.2026-10-12.total"] == pytest.approx(33_923.53)
+    assert all("Back Bay" not in key for key in austin["formulas"])

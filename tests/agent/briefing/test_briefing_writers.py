@@ -13,7 +13,7 @@ from clarity.settings import load_settings
 from store.models import Briefing, LlmCall
 from tests.agent.briefing.sample import DAY, sample_gathered, seed_store
 from tests.agent.fakes import fake_model, good_answer, inventing_answer
-from tests.http_stub import Reply, StubServer
+from tests.http_stub import Reply, StubServer, openai_completion
 
 
 def brief(engine: Engine, **kwargs):
@@ -112,21 +112,9 @@ def test_chat_openai_timeout_falls_back_after_one_call(engine: Engine) -> None:
     assert calls[0].model == "stub-model"
 
 
-def completion(content: str) -> dict:
-    return {
-        "id": "chatcmpl-1",
-        "object": "chat.completion",
-        "created": 0,
-        "model": "stub-model",
-        "choices": [
-            {
-                "index": 0,
-                "message": {"role": "assistant", "content": content},
-                "finish_reason": "stop",
-            }
-        ],
-        "usage": {"prompt_tokens": 812, "completion_tokens": 120, "total_tokens": 932},
-    }
+def completion(content: str) -> dict[str, object]:
+    """A completion reporting 812 prompt and 120 completion tokens (asserted on the LlmCall)."""
+    return openai_completion(content, prompt_tokens=812, completion_tokens=120)
 
 
 def test_chat_openai_through_a_loopback_openai_compatible_server(engine: Engine) -> None:

@@ -3,6 +3,7 @@ text of every prompt it was sent. The LLM edge is the only thing faked."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -54,3 +55,38 @@ def say(text: str) -> AIMessage:
 
 def script(*replies: AIMessage) -> ScriptedModel:
     return ScriptedModel(replies=list(replies), prompts=[], bound=[])
+
+
+def sse_completion(chunks: list[dict[str, object]]) -> str:
+    """An OpenAI-compatible streamed chat completion (what a model server sends for
+    `stream=true`), one `chat.completion.chunk` per delta."""
+    lines = []
+    for index, delta in enumerate(chunks):
+        finish = "stop" if index == len(chunks) - 1 else None
+        chunk = {
+            "id": "chatcmpl-stub",
+            "object": "chat.completion.chunk",
+            "created": 0,
+            "model": "stub",
+            "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+        }
+        lines.append(f"data: {json.dumps(chunk)}\n\n")
+    return "".join(lines) + "data: [DONE]\n\n"
+
+
+def streamed_tool_call(name: str, args: dict[str, Any]) -> str:
+    """A streamed completion that calls one tool."""
+    call = {
+        "index": 0,
+        "id": "call-1",
+        "type": "function",
+        "function": {"name": name, "arguments": json.dumps(args)},
+    }
+    return sse_completion([{"role": "assistant", "content": None, "tool_calls": [call]}])
+
+
+def streamed_text(tokens: list[str]) -> str:
+    """A streamed completion writing `tokens`, one chunk each."""
+    deltas: list[dict[str, object]] = [{"role": "assistant", "content": ""}]
+    deltas.extend({"content": token} for token in tokens)
+    return sse_completion(deltas)

@@ -8,7 +8,7 @@ from sqlalchemy import Engine
 
 from agent.chat.answer import ChatAnswer
 from agent.chat.context import Context
-from agent.chat.graph import ask, build_graph_builder
+from agent.chat.graph import ask, build_graph_builder, stream_ask
 from tests.agent.chat.fakes import say, script, tool_call
 
 # Back Bay, October 2026 (tests/tools/handmade.py): 3 of 5 eligible visits rebooked = 60.0%;
@@ -57,6 +57,29 @@ def test_an_invented_number_gets_one_retry_then_the_template(chat_engine: Engine
     assert "9,999" not in answer.text
     # The retry prompt named the invented figure.
     assert "'$9,999' matches no fact" in model.prompts[2]
+
+
+def test_drafts_stream_and_the_template_replaces_an_unverified_answer(
+    chat_engine: Engine,
+) -> None:
+    model = script(
+        tool_call("query_metric", {"metric": "net_revenue", "location_id": 1, "period": "2026-10"}),
+        say("Back Bay made $9,999 in October."),
+        say("Back Bay made about $10,000 in October."),
+    )
+    graph = build_graph_builder().compile(checkpointer=InMemorySaver())
+    context = Context(chat_engine, 1, (1, 2), model=model)
+    question = "How much revenue did Back Bay make in October?"
+    events = list(stream_ask(graph, context, question, thread_id="t1"))
+    # The tool call writes no text; each written answer is a new draft; the answer comes last.
+    assert [kind for kind, _ in events] == ["redraft", "draft", "redraft", "draft", "answer"]
+    assert [value for kind, value in events if kind == "draft"] == [
+        "Back Bay made $9,999 in October.",
+        "Back Bay made about $10,000 in October.",
+    ]
+    answer = events[-1][1]
+    assert isinstance(answer, ChatAnswer) and answer.writer == "template"
+    assert f"$2,399 [{REVENUE}]" in answer.text and "9,999" not in answer.text
 
 
 def test_a_retry_that_fixes_the_number_is_kept(chat_engine: Engine) -> None:

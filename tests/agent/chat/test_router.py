@@ -133,3 +133,13 @@ def test_contact_data_only_for_roles_that_may_see_it(chat_engine: Engine) -> Non
     assert "555" not in evaluator.text
     manager = service(chat_engine, role="manager").answer("Who are my top VIPs?")
     assert "Pat4 Test" in manager.text and "(617) 555-0104" in manager.text
+
+
+def test_seed_metrics_and_opportunity_questions(chat_engine: Engine) -> None:
+    answer = service(chat_engine).answer("What was our cost per lead at Back Bay in October?")
+    # Back Bay, October: spend $600 + $300 over 4 leads = $225 (tests/tools/test_seed_metrics.py).
+    assert answer.tools[0]["name"] == "get_more_metrics"
+    assert "Cost per lead, Back Bay, 2026-10: $225" in answer.text
+    answer = service(chat_engine).answer("What is our total opportunity?")
+    assert answer.tools[0]["name"] == "get_opportunity"
+    assert "Total opportunity per year" in answer.text

@@ -1,0 +1,280 @@
+"""Sent & audit and Settings: the pages (`pages`) and their JSON (`api`, under `/api/v1`),
+each rendering the same view function (api/views/sent.py, audit.py, settings.py), and the
+subscription form post (htmx; CSRF-checked by the middleware, audited by the view)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Form, HTTPException, Path, Query, Request, status
+from fastapi.responses import HTMLResponse
+from sqlmodel import Session
+
+from api.deps import (
+    CurrentUser,
+    EngineDep,
+    Scope,
+    SessionDep,
+    SettingsDep,
+    UserScope,
+    require,
+)
+from api.roles import Area, Role
+from api.routes.api_v1 import ERRORS, MAX_ID
+from api.templating import render
+from api.views import audit as av
+from api.views import patients as pv
+from api.views import sent as sv
+from api.views import settings as stv
+from api.views import users as uv
+
+pages = APIRouter(include_in_schema=False)
+api = APIRouter(prefix="/api/v1", tags=["api"], responses=ERRORS)
+
+MAX_PAGE = 10_000
+Page = Annotated[int, Query(ge=1, le=MAX_PAGE, description="Page number, from 1.")]
+PerPage = Annotated[int, Query(ge=1, le=200, description="Rows per page.")]
+SentState = Annotated[
+    str | None,
+    Query(
+        pattern=r"^[a-z_]{1,40}$",
+        description=f"Only this state: one of {', '.join(sv.SENT_LIST_STATES)}.",
+    ),
+]
+#: Printable text only: a control character can match no recorded value, and PostgreSQL refuses
+#: NUL in a text parameter (a 500 instead of an empty page).
+PRINTABLE = r"^[^\x00-\x1f\x7f]*$"
+Action = Annotated[
+    str | None, Query(max_length=100, pattern=PRINTABLE, description="Exact action.")
+]
+Actor = Annotated[
+    str | None, Query(max_length=320, pattern=PRINTABLE, description="Exact actor (e-mail).")
+]
+Since = Annotated[date | None, Query(description="From this UTC day (YYYY-MM-DD).")]
+Until = Annotated[date | None, Query(description="Up to this UTC day, included.")]
+#: The page's filter form sends empty fields for "any"; the page reads them as text.
+DayField = Annotated[str, Query(max_length=10)]
+
+
+def _day(value: str, field: str) -> date | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT, detail=f"{field}: not a YYYY-MM-DD day"
+        ) from None
+
+
+def _sent(
+    session: Session, scope: UserScope, state: str | None, page: int, per_page: int
+) -> sv.SentView:
+    try:
+        return sv.sent(session, scope, state=state or None, page=page, per_page=per_page)
+    except ValueError as exc:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=str(exc)) from None
+
+
+# --------------------------------------------------------------------------- pages
+
+
+@pages.get("/sent", response_class=HTMLResponse, dependencies=[require(Area.sent)])
+def sent_page(
+    request: Request,
+    session: SessionDep,
+    scope: Scope,
+    user: CurrentUser,
+    state: SentState = None,
+    page: Page = 1,
+) -> HTMLResponse:
+    """Messages past the approval queue with their states and delivery events."""
+    view = _sent(session, scope, state, page, 50)
+    return render(request, "sent.html", {"v": view}, user=user)
+
+
+@pages.get("/audit", response_class=HTMLResponse, dependencies=[require(Area.audit)])
+def audit_page(
+    request: Request,
+    session: SessionDep,
+    scope: Scope,
+    user: CurrentUser,
+    action: Action = None,
+    actor: Actor = None,
+    since: DayField = "",
+    until: DayField = "",
+    page: Page = 1,
+) -> HTMLResponse:
+    view = av.audit_log(
+        session,
+        scope,
+        action=action,
+        actor=actor,
+        since=_day(since, "since"),
+        until=_day(until, "until"),
+        page=page,
+    )
+    return render(request, "audit.html", {"v": view}, user=user)
+
+
+@pages.get("/settings", response_class=HTMLResponse, dependencies=[require(Area.settings)])
+def settings_page(
+    request: Request,
+    session: SessionDep,
+    engine: EngineDep,
+    scope: Scope,
+    user: CurrentUser,
+    settings: SettingsDep,
+) -> HTMLResponse:
+    view = stv.settings_view(session, engine, scope, settings.app_base_url)
+    roles = [r.value for r in Role]
+    return render(request, "settings.html", {"v": view, "roles": roles}, user=user)
+
+
+@pages.post(
+    "/settings/subscriptions/{subscription_id}",
+    response_class=HTMLResponse,
+    dependencies=[require(Area.settings)],
+)
+def subscription_post(
+    request: Request,
+    session: SessionDep,
+    scope: Scope,
+    subscription_id: Annotated[int, Path(ge=1, le=MAX_ID)],
+    send_hour_local: Annotated[int, Form(ge=0, le=23)],
+    channel: Annotated[str, Form(max_length=20)],
+    active: Annotated[bool, Form()] = False,
+) -> HTMLResponse:
+    """Save one of the user's own subscriptions; answered with its row (htmx swaps it)."""
+    error = None
+    try:
+        sub = stv.update_subscription(
+            session,
+            scope,
+            subscription_id,
+            send_hour_local=send_hour_local,
+            channel=channel,
+            active=active,
+        )
+        notice = "Saved"
+    except stv.SubscriptionNotFound as exc:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=str(exc)) from None
+    except ValueError as exc:
+        sub, notice, error = stv.get_subscription(session, scope, subscription_id), None, str(exc)
+    return render(
+        request,
+        "_subscription.html",
+        {"s": sub, "channels": stv.CHANNELS, "notice": notice, "error": error},
+        user=scope.user,
+    )
+
+
+@pages.post(
+    "/settings/users/{user_id}", response_class=HTMLResponse, dependencies=[require(Area.users)]
+)
+def user_post(
+    request: Request,
+    session: SessionDep,
+    scope: Scope,
+    user_id: Annotated[int, Path(ge=1, le=MAX_ID)],
+    role: Annotated[str, Form(max_length=20)],
+    location_ids: Annotated[list[int], Form(max_length=1000)] = [],  # noqa: B006 (form default)
+    active: Annotated[bool, Form()] = False,
+) -> HTMLResponse:
+    """Set a user's role, locations and active flag (owner); answered with the user's row."""
+    error = notice = None
+    try:
+        user = stv.update_user(
+            session, scope, user_id, role=role, location_ids=location_ids, active=active
+        )
+        notice = "Saved"
+    except stv.UserNotFound as exc:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=str(exc)) from None
+    except ValueError as exc:
+        session.rollback()
+        user = next(u for u in uv.list_users(session, scope) if u.id == user_id)
+        error = str(exc)
+    return render(
+        request,
+        "_user.html",
+        {
+            "u": user,
+            "roles": [r.value for r in Role],
+            "locations": stv.location_names(session, scope),
+            "notice": notice,
+            "error": error,
+        },
+        user=scope.user,
+    )
+
+
+# --------------------------------------------------------------------------- JSON
+
+
+@api.get(
+    "/sent",
+    response_model=sv.SentView,
+    dependencies=[require(Area.sent)],
+    responses={422: {"description": "Not a sent-list state."}},
+)
+def sent(
+    session: SessionDep,
+    scope: Scope,
+    state: SentState = None,
+    page: Page = 1,
+    per_page: PerPage = 50,
+) -> sv.SentView:
+    """Messages of the user's locations past the approval queue, with their states and
+    delivery events, newest activity first (the data of the /sent page)."""
+    return _sent(session, scope, state, page, per_page)
+
+
+@api.get("/audit", response_model=av.AuditPage, dependencies=[require(Area.audit)])
+def audit(
+    session: SessionDep,
+    scope: Scope,
+    action: Action = None,
+    actor: Actor = None,
+    since: Since = None,
+    until: Until = None,
+    page: Page = 1,
+    per_page: PerPage = 50,
+) -> av.AuditPage:
+    """The organization's audit log, newest first, filtered by action, actor and UTC days
+    (owner only; the data of the /audit page)."""
+    return av.audit_log(
+        session,
+        scope,
+        action=action,
+        actor=actor,
+        since=since,
+        until=until,
+        page=page,
+        per_page=per_page,
+    )
+
+
+@api.get("/settings", response_model=stv.SettingsView, dependencies=[require(Area.settings)])
+def settings_json(
+    session: SessionDep, engine: EngineDep, scope: Scope, settings: SettingsDep
+) -> stv.SettingsView:
+    """The Settings page's data: the user's subscriptions; users (owner); the outreach policy
+    of each location and recent job runs and failures (owner, manager)."""
+    return stv.settings_view(session, engine, scope, settings.app_base_url)
+
+
+@api.get(
+    "/patients/no-show-tomorrow",
+    response_model=pv.NoShowView,
+    dependencies=[require(Area.patients)],
+)
+def no_show_tomorrow(
+    session: SessionDep,
+    engine: EngineDep,
+    scope: Scope,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> pv.NoShowView:
+    """Tomorrow's appointments at the user's locations, riskiest no-show first, for
+    confirmation calls (names and phones only for roles that may see them)."""
+    return pv.no_show_tomorrow(session, engine, scope, limit=limit)
