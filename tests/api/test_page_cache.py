@@ -5,10 +5,11 @@ uvicorn worker); and `PageCache` itself."""
 from __future__ import annotations
 
 import threading
+from datetime import UTC, datetime
 from pathlib import Path
 
 from fastapi import FastAPI
-from sqlalchemy import update
+from sqlalchemy import insert, update
 
 from api.app import create_app
 from api.cache import PageCache, data_version
@@ -91,3 +92,23 @@ def test_one_computation_per_key_while_others_wait() -> None:
     for thread in (first, *waiters):
         thread.join(5)
     assert results == ["page"] * 4 and calls == ["slow"]
+
+
+def test_an_import_batch_that_only_updates_rows_changes_the_version(world: World) -> None:
+    run = t.ingest_run
+    with world.engine.begin() as conn:
+        run_id = conn.execute(
+            insert(run)
+            .values(
+                kind="sales",
+                path="x.csv",
+                status="running",
+                started_at=datetime.now(UTC),
+                summary={},
+            )
+            .returning(run.c.id)
+        ).scalar_one()
+    before = data_version(world.engine)
+    with world.engine.begin() as conn:  # a batch commits its updated rows with the counters
+        conn.execute(update(run).where(run.c.id == run_id).values(updated=40))
+    assert data_version(world.engine) != before
