@@ -19,6 +19,7 @@ from starlette.exceptions import HTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
 from api import chat, csrf
+from api.cache import PageCache
 from api.routes import admin, api_v1, auth, evals, health, pages, queue
 from api.security import LoginLimiter, session_secret
 from api.templating import STATIC_DIR, render
@@ -50,6 +51,14 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     )
 
 
+def create_app_from_env() -> FastAPI:
+    """uvicorn's factory for `clarity serve --workers N`: each worker process builds its own
+    app (and engine) from the environment's settings."""
+    from clarity.settings import get_settings
+
+    return create_app(get_settings())
+
+
 def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
     """The Clarity web app for `settings`. `engine` (tests) replaces the one the lifespan
     would open from `settings.database_url`; the app does not dispose an engine it was given."""
@@ -75,6 +84,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.secret = secret
     app.state.login_limiter = LoginLimiter()
+    app.state.page_cache = PageCache()
     # Added first → inner: the session middleware (outer) has decoded the cookie by then.
     csrf.install(app, secret, secure=secure)
     app.add_middleware(

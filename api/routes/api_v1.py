@@ -5,11 +5,13 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Path, Query, status
+from fastapi import APIRouter, HTTPException, Path, Query, Request, status
 
+from api.cache import cached, page_key
 from api.deps import EngineDep, Scope, SessionDep, require
 from api.roles import Area
 from api.views import briefings as bv
+from api.views import dashboard as dv
 from api.views import kpis as kv
 from api.views import outreach as ov
 from api.views import patients as pv
@@ -78,9 +80,14 @@ def briefing(
 
 
 @router.get("/today", response_model=bv.TodayView, dependencies=[require(Area.briefings)])
-def today(session: SessionDep, scope: Scope) -> bv.TodayView:
+async def today(
+    request: Request, session: SessionDep, engine: EngineDep, scope: Scope
+) -> bv.TodayView:
     """The Today page's data: the latest briefing of each scope the user may see."""
-    return bv.today(session, scope)
+    view: bv.TodayView = await cached(
+        request, engine, page_key(scope, "api:today"), lambda: bv.today(session, scope)
+    )
+    return view
 
 
 @router.get(
@@ -114,6 +121,54 @@ def kpis(
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=str(exc)) from None
 
 
+@router.get(
+    "/dashboard",
+    response_model=dv.DashboardView,
+    dependencies=[require(Area.dashboard)],
+    responses={
+        **NOT_FOUND,
+        422: {"description": "Bad period or date, or a location must be chosen."},
+    },
+)
+async def dashboard(
+    request: Request,
+    engine: EngineDep,
+    scope: Scope,
+    location: Annotated[int | None, Query(ge=1, le=MAX_ID, description="Location id.")] = None,
+    provider: Annotated[int | None, Query(ge=1, le=MAX_ID, description="Provider id.")] = None,
+    period: Annotated[
+        str | None,
+        Query(
+            pattern=PERIOD_PATTERN,
+            description="YYYY-MM, last-<days>d or YYYY-MM-DD..YYYY-MM-DD (default: last month).",
+        ),
+    ] = None,
+    as_of: Annotated[date | None, Query(description="YYYY-MM-DD; default last sale.")] = None,
+) -> dv.DashboardView:
+    """The dashboard page's data: KPIs with chart geometry, the weekday × hour heat map,
+    the new-patient funnel, treatment mix, provider P&L and the portfolio."""
+    key = page_key(scope, "api:dashboard", location, provider, period, as_of)
+    try:
+        view: dv.DashboardView = await cached(
+            request,
+            engine,
+            key,
+            lambda: dv.dashboard_view(
+                engine,
+                scope,
+                location_id=location,
+                provider_id=provider,
+                period=period,
+                as_of=as_of,
+            ),
+        )
+        return view
+    except (kv.LocationNotVisible, dv.ProviderNotVisible, kv.NoData) as exc:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=str(exc)) from None
+    except ValueError as exc:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=str(exc)) from None
+
+
 @router.get("/users", response_model=list[uv.UserOut], dependencies=[require(Area.users)])
 def users(session: SessionDep, scope: Scope) -> list[uv.UserOut]:
     """Users of the organization (owner only)."""
@@ -126,7 +181,8 @@ def users(session: SessionDep, scope: Scope) -> list[uv.UserOut]:
     dependencies=[require(Area.queue)],
     responses={422: {"description": "Not a message state."}},
 )
-def outreach(
+async def outreach(
+    request: Request,
     session: SessionDep,
     engine: EngineDep,
     scope: Scope,
@@ -137,7 +193,13 @@ def outreach(
     """The approval queue of the user's locations: drafts with reason, value/risk and policy
     results, and the counts by state (the data of the /queue page)."""
     try:
-        return ov.queue(session, engine, scope, state=state)
+        view: ov.QueueView = await cached(
+            request,
+            engine,
+            page_key(scope, "api:outreach", state),
+            lambda: ov.queue(session, engine, scope, state=state),
+        )
+        return view
     except ValueError as exc:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=str(exc)) from None
 

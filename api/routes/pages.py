@@ -9,11 +9,13 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Query, Request, status
 from fastapi.responses import HTMLResponse
 
+from api.cache import cached_html, page_key
 from api.deps import CurrentUser, EngineDep, Scope, SessionDep, require
 from api.roles import Area
 from api.routes.api_v1 import MAX_ID
 from api.templating import render
 from api.views import briefings as bv
+from api.views import dashboard as dv
 from api.views import kpis as kv
 from api.views import users as uv
 
@@ -21,11 +23,16 @@ router = APIRouter(include_in_schema=False)
 
 
 @router.get("/", response_class=HTMLResponse, dependencies=[require(Area.briefings)])
-def today_page(
-    request: Request, session: SessionDep, scope: Scope, user: CurrentUser
+async def today_page(
+    request: Request, session: SessionDep, engine: EngineDep, scope: Scope, user: CurrentUser
 ) -> HTMLResponse:
-    """Today: the latest briefing of each scope the user may see."""
-    return render(request, "today.html", {"today": bv.today(session, scope)}, user=user)
+    """Today: the latest briefing of each scope the user may see (cached per data version)."""
+    return await cached_html(
+        request,
+        engine,
+        page_key(scope, "today"),
+        lambda: render(request, "today.html", {"today": bv.today(session, scope)}, user=user),
+    )
 
 
 @router.get(
@@ -70,36 +77,49 @@ def briefing_for_day_page(
 
 
 @router.get("/dashboard", response_class=HTMLResponse, dependencies=[require(Area.dashboard)])
-def dashboard_page(
+async def dashboard_page(
     request: Request,
     engine: EngineDep,
     scope: Scope,
     user: CurrentUser,
     location: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+    provider: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     period: Annotated[str | None, Query(max_length=40)] = None,
 ) -> HTMLResponse:
-    """Headline KPIs against the previous period, the industry range and peers."""
-    error = None
-    snapshot = None
+    """KPIs against the industry range and peers, the weekday × hour heat map, the funnel,
+    treatment mix, provider P&L and (whole organization) the portfolio."""
+
+    def page() -> HTMLResponse:
+        error = None
+        view = None
+        try:
+            view = dv.dashboard_view(
+                engine, scope, location_id=location, provider_id=provider, period=period or None
+            )
+        except (kv.NoData, ValueError) as exc:
+            error = str(exc)
+        return render(
+            request,
+            "dashboard.html",
+            {
+                "d": view,
+                "snapshot": view.kpis if view else None,
+                "error": error,
+                "locations": kv.location_names(engine, scope),
+                "whole_org": scope.whole_org,
+                "location": view.location_id if view else location,
+                "provider": provider,
+                "period": period or "",
+            },
+            user=user,
+        )
+
     try:
-        snapshot = kv.kpis_view(engine, scope, location_id=location, period=period or None)
-    except kv.LocationNotVisible as exc:
+        return await cached_html(
+            request, engine, page_key(scope, "dashboard", location, provider, period or ""), page
+        )
+    except (kv.LocationNotVisible, dv.ProviderNotVisible) as exc:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=str(exc)) from None
-    except (kv.NoData, ValueError) as exc:
-        error = str(exc)
-    return render(
-        request,
-        "dashboard.html",
-        {
-            "snapshot": snapshot,
-            "error": error,
-            "locations": kv.location_names(engine, scope),
-            "whole_org": scope.whole_org,
-            "location": location,
-            "period": period or "",
-        },
-        user=user,
-    )
 
 
 @router.get("/settings/users", response_class=HTMLResponse, dependencies=[require(Area.users)])

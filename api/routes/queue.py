@@ -10,6 +10,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, HTTPException, Path, Query, Request, status
 from fastapi.responses import HTMLResponse, Response
 
+from api.cache import cached_html, page_key
 from api.deps import CurrentUser, EngineDep, Scope, SessionDep, SettingsDep, UserScope, require
 from api.roles import Area
 from api.routes.api_v1 import MAX_ID
@@ -29,7 +30,7 @@ def _not_found(exc: Exception) -> HTTPException:
 
 
 @router.get("/queue", response_class=HTMLResponse, dependencies=[require(Area.queue)])
-def queue_page(
+async def queue_page(
     request: Request,
     session: SessionDep,
     engine: EngineDep,
@@ -38,11 +39,15 @@ def queue_page(
     state: str = STATE,
 ) -> HTMLResponse:
     """Pending drafts (or another state's messages) of the user's locations."""
-    try:
+
+    def page() -> HTMLResponse:
         view = ov.queue(session, engine, scope, state=state)
+        return render(request, "queue.html", {"q": view, "notice": None}, user=user)
+
+    try:
+        return await cached_html(request, engine, page_key(scope, "queue", state), page)
     except ValueError as exc:
         raise _not_found(exc) from None
-    return render(request, "queue.html", {"q": view, "notice": None}, user=user)
 
 
 def _item_response(

@@ -119,6 +119,13 @@ CASES = [
     ),
     Case("/api/v1/today", ANYONE, fixed("/api/v1/today"), headline, lists=True),
     Case("/api/v1/kpis", DASHBOARD, by_location("/api/v1/kpis"), lambda w, r: "Greenwich", False),
+    Case(
+        "/api/v1/dashboard",
+        DASHBOARD,
+        by_location("/api/v1/dashboard"),
+        lambda w, r: "Greenwich",
+        False,
+    ),
     Case("/api/v1/users", OWNER, fixed("/api/v1/users"), own_email, lists=True),
     Case(
         "/api/v1/chat/stream",
@@ -288,7 +295,8 @@ def test_authorization_matrix(app: FastAPI, world: World) -> None:
     # Sent, audit, settings, the no-show partial: list pages 4 × 10 = 40; list JSON /sent,
     # /audit, /settings, /patients/no-show-tomorrow 4 × 18 = 72. 348 + 112 = 460.
     # Chat page (a list page): 2 + 4 × 2 = 10. 460 + 10 = 470.
-    assert cells == 470
+    # Dashboard JSON (by location, like KPIs): 2 + 2·2 + 3·2·3 = 24. 470 + 24 = 494.
+    assert cells == 494
 
 
 def _states(world: World) -> dict[str, str]:

@@ -72,6 +72,7 @@ def test_openapi_docs_are_served(tmp_path: Path, engine: Engine) -> None:
         "/api/v1/briefings/{briefing_id}",
         "/api/v1/today",
         "/api/v1/kpis",
+        "/api/v1/dashboard",
         "/api/v1/users",
         "/api/v1/chat/stream",
         "/api/v1/outreach",

@@ -29,9 +29,9 @@ def test_api_conforms_to_its_schema(world: World, tmp_path: Path) -> None:
     for result in schema.get_all_operations():
         assert isinstance(result, Ok), result  # the schema parsed
         operations.append(result.ok())
-    # healthz, me, briefings, briefing, today, kpis, users, chat stream, outreach, outreach
-    # message, patients at risk; sent, audit, settings, patients no-show tomorrow
-    assert len(operations) == 15
+    # healthz, me, briefings, briefing, today, kpis, dashboard, users, chat stream, outreach,
+    # outreach message, patients at risk; sent, audit, settings, patients no-show tomorrow
+    assert len(operations) == 16
     for operation in operations:
 
         @given(case=operation.as_strategy())
