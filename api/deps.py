@@ -20,6 +20,7 @@ from api.roles import CONTACT_ROLES, Area, Role, may_open
 from api.security import token_digest
 from clarity.settings import Settings
 from store import tables as t
+from store.data_version import read_version
 
 U, T = t.user, t.api_token
 
@@ -145,7 +146,7 @@ def get_current_user(request: Request, engine: EngineDep) -> AuthUser:
 
     On the same connection (one thread-pool hop, returned to the pool before the view runs)
     it also reads the user's scope (`get_scope`) and the data version of the page cache
-    (`api.cache.data_version`), kept on `request.state`."""
+    (`store.data_version`), kept on `request.state`."""
     header = request.headers.get("authorization")
     if header:
         user = _from_token(engine, header)
@@ -153,8 +154,6 @@ def get_current_user(request: Request, engine: EngineDep) -> AuthUser:
         user_id = request.session.get("uid")
         if not isinstance(user_id, int):
             raise _unauthorized("not signed in")
-        from api.cache import read_version  # api.cache imports this module
-
         with engine.connect() as conn:
             rows = conn.execute(_PRINCIPAL, {"uid": user_id}).all()
             if not rows or not rows[0].active or rows[0].role not in set(Role):
@@ -164,8 +163,6 @@ def get_current_user(request: Request, engine: EngineDep) -> AuthUser:
             request.state.scope = _principal_scope(user, rows)
             request.state.data_version = read_version(conn)
         return user
-    from api.cache import read_version
-
     with engine.connect() as conn:
         request.state.scope = _scope(conn, user)
         request.state.data_version = read_version(conn)

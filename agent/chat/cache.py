@@ -5,18 +5,8 @@ of each scope, the tools bound to the engine, and the results of recent tool cal
 is keyed by the **data version**, a cheap stamp read in one query per question; when the stamp
 changes, everything data-derived is dropped and recomputed on the next question.
 
-Data version =
-- the max id of every table the tools read: sales, appointments, patients, leads, locations,
-  providers, services, memberships, payroll, shifts, marketing spend, findings;
-- on SQLite also the row count of sales, appointments, patients and leads: SQLite can reuse the
-  ids of deleted rows, a PostgreSQL sequence never does (there a count costs ~13 ms per 50k
-  rows, a max id 0.3 ms); nothing but a demo rebuild deletes those rows, and it re-inserts;
-- the max id of the tables that record a change: ingest runs, audit events, briefings,
-  outreach messages; and the number of finished ingest runs and the rows they inserted or
-  updated, which each import batch commits with its rows, so an import that only updates rows
-  invalidates too.
-An import, a briefing or an outreach decision therefore changes it; an ad-hoc SQL `UPDATE`
-outside those paths is not seen (call `clear()` after one).
+The data version is `store.data_version`: an import, a briefing or an outreach decision changes
+it; an ad-hoc SQL `UPDATE` outside those paths is not seen (call `clear()` after one).
 
 A cached result is returned as a deep copy, so a caller that edits it cannot change the next
 answer.
@@ -34,50 +24,13 @@ from datetime import date
 from typing import Any
 
 from langchain_core.tools import StructuredTool
-from sqlalchemy import Engine, Table, func, select
+from sqlalchemy import Engine
 
 from agent.chat.directory import Directory
-from store import tables as t
+from store.data_version import DataVersion, data_version
 
 #: Tool results kept per engine (least recently used dropped first).
 MAX_RESULTS = 512
-
-_COUNTED: tuple[Table, ...] = (t.sale, t.appointment, t.patient, t.lead)
-_MAX_ID: tuple[Table, ...] = (
-    t.location,
-    t.provider,
-    t.service,
-    t.membership,
-    t.compensation,
-    t.provider_shift,
-    t.marketing_spend,
-    t.finding,
-    t.ingest_run,
-    t.audit_event,
-    t.briefing,
-    t.outreach_message,
-)
-
-DataVersion = tuple[int, ...]
-
-
-def data_version(engine: Engine) -> DataVersion:
-    """The stamp described in the module docstring, in one round trip."""
-    columns: list[Any] = []
-    for table in _COUNTED:
-        if engine.dialect.name == "sqlite":
-            columns.append(select(func.count()).select_from(table).scalar_subquery())
-        columns.append(select(func.max(table.c.id)).scalar_subquery())
-    for table in _MAX_ID:
-        columns.append(select(func.max(table.c.id)).scalar_subquery())
-    run = t.ingest_run
-    columns.append(
-        select(func.count()).select_from(run).where(run.c.status != "running").scalar_subquery()
-    )
-    columns.append(select(func.sum(run.c.inserted + run.c.updated)).scalar_subquery())
-    with engine.connect() as conn:
-        row = conn.execute(select(*columns)).one()
-    return tuple(int(value or 0) for value in row)
 
 
 @dataclass
