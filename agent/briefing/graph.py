@@ -41,6 +41,7 @@ from sqlmodel import Session
 
 from agent.briefing.context import DEFAULT_APP_BASE_URL, Context
 from agent.briefing.gather import Gatherer
+from agent.briefing.news import mark, previous_reported
 from agent.briefing.persist import upsert_briefing
 from agent.briefing.rank import rank
 from agent.briefing.render import (
@@ -108,8 +109,11 @@ def gather_node(state: BriefingState, runtime: Runtime[Context]) -> dict[str, An
     return {"gathered": gathered, "attempts": [], "llm_attempts": 0, "feedback": []}
 
 
-def rank_node(state: BriefingState) -> dict[str, Any]:
-    outline, gathered = rank(state["gathered"])
+def rank_node(state: BriefingState, runtime: Runtime[Context]) -> dict[str, Any]:
+    gathered = state["gathered"]
+    reported = previous_reported(runtime.context.engine, gathered.scope, gathered.for_date)
+    marked = gathered.model_copy(update={"candidates": mark(gathered.candidates, reported)})
+    outline, gathered = rank(marked)
     return {"outline": outline, "gathered": gathered}
 
 

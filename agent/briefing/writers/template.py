@@ -13,6 +13,7 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
+from agent.briefing.news import headline_point
 from agent.briefing.state import (
     CallLine,
     Candidate,
@@ -21,6 +22,7 @@ from agent.briefing.state import (
     WrittenBriefing,
     WrittenPoint,
 )
+from agent.briefing.wording import addressed_action, display
 from tools.facts import Fact
 
 TEMPLATE_NAME = "briefing.v1.j2"
@@ -71,6 +73,8 @@ def _macros() -> Any:
     env.filters["short_label"] = short_label
     env.filters["supporting"] = supporting
     env.filters["per"] = per
+    env.filters["display"] = display
+    env.filters["usd"] = lambda value: f"${float(value):,.0f}"
     return env.get_template(TEMPLATE_NAME).module
 
 
@@ -104,25 +108,45 @@ def call_total_fact_id(outline: Outline) -> str | None:
     return "call_list.dollars" if outline.call_list else None
 
 
+def place_and_person(candidate: Candidate, gathered: Gathered) -> tuple[str | None, str | None]:
+    """The location name and provider name a candidate is about (None when not known)."""
+    names = gathered.display_names
+    place = names.get(f"location:{candidate.location_id}") if candidate.location_id else None
+    if place is None and gathered.location_id is not None:
+        place = gathered.scope_label
+    person = names.get(f"provider:{candidate.provider_id}") if candidate.provider_id else None
+    return place, person
+
+
+def action_for(candidate: Candidate, gathered: Gathered) -> str:
+    """The point's action addressed to a person (`agent.briefing.wording.addressed_action`)."""
+    return addressed_action(candidate, *place_and_person(candidate, gathered))
+
+
 def write_template(outline: Outline, gathered: Gathered) -> WrittenBriefing:
-    """Headline, one point per ranked candidate, the call list and the footer."""
+    """Headline (the most important new point), one point per ranked candidate (a repeat in one
+    line), the call list and the footer."""
     macros = _macros()
     facts = gathered.facts.facts
-    top = outline.points[0] if outline.points else None
+    names = gathered.display_names
+    top = headline_point(outline.points)
     count_fact = facts.get(outline.call_count_fact_id or "")
     total_id = call_total_fact_id(outline)
     return WrittenBriefing(
-        headline=_clean(macros.headline(gathered.scope_label, gathered.for_date, top, facts)),
+        headline=_clean(
+            macros.headline(gathered.scope_label, gathered.for_date, top, facts, names)
+        ),
         points=[
             WrittenPoint(
                 key=c.key,
-                title=c.title,
-                text=_clean(macros.point_text(c, facts)),
-                action=c.action,
+                title=display(c.title, names),
+                text=_clean(macros.point_text(c, facts, names)),
+                action=action_for(c, gathered),
+                repeat=c.news == "repeat",
                 fact_ids=[
                     c.dollars_fact_id,
                     *c.fact_ids,
-                    *[r.dollars_fact_id for r in c.related],
+                    *[r.dollars_fact_id for r in c.related[:1]],
                 ],
             )
             for c in outline.points
