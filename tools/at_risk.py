@@ -341,24 +341,19 @@ def _score_uncached(
     cut = float((as_of - epoch).days)
     log = Purchases(visits.patient, visits.day.astype(float), n)
     summary: Summary = summarise(log, cut)
-    where = (
-        {
-            "organization_id": snapshot[0],
-            "as_of": as_of,
-            "horizon_days": horizon_days,
-            "data_version": snapshot[1],
-        }
+    key = (
+        at_risk_snapshot.SnapshotKey(snapshot[0], as_of, horizon_days, snapshot[1])
         if snapshot
         else None
     )
-    stored = at_risk_snapshot.load(engine, **where, patients=patients) if where else None
+    stored = at_risk_snapshot.load(engine, key, patients) if key else None
     if stored is not None:
         p_return, expected = stored
     else:
         p_return, expected = _fit_and_predict(log, visits, n, cut, horizon_days, summary)
-        if where:
+        if key:
             at_risk_snapshot.save(
-                engine, **where, patients=patients, p_return=p_return, expected=expected
+                engine, key, patients=patients, p_return=p_return, expected=expected
             )
     money = _patient_money(engine, as_of)
     ids = [int(p) for p in patients]

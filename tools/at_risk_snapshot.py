@@ -9,6 +9,7 @@ now is ignored (the data changed in a way the version stamp missed).
 
 from __future__ import annotations
 
+from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime
 
 import numpy as np
@@ -20,29 +21,33 @@ from store.upsert import insert_for
 MODEL_VERSION = "1"  # bump when the return model changes, so old snapshots are not read
 
 
+@dataclass(frozen=True)
+class SnapshotKey:
+    """What a stored scoring is for: organization, day, horizon and `version_key(...)`."""
+
+    organization_id: int
+    as_of: date
+    horizon_days: int
+    data_version: str
+
+
 def version_key(data_version: tuple[int, ...]) -> str:
     """The stored `data_version`: the model version and the store's stamp."""
     return f"m{MODEL_VERSION}:" + ":".join(str(part) for part in data_version)
 
 
 def load(
-    engine: Engine,
-    *,
-    organization_id: int,
-    as_of: date,
-    horizon_days: int,
-    data_version: str,
-    patients: np.ndarray,
+    engine: Engine, key: SnapshotKey, patients: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray] | None:
     """(p_return, expected) in the order of `patients`, or None when there is no usable one."""
     s = t.at_risk_snapshot
     with engine.connect() as conn:
         blob = conn.execute(
             select(s.c.scores).where(
-                s.c.organization_id == organization_id,
-                s.c.as_of == as_of,
-                s.c.horizon_days == horizon_days,
-                s.c.data_version == data_version,
+                s.c.organization_id == key.organization_id,
+                s.c.as_of == key.as_of,
+                s.c.horizon_days == key.horizon_days,
+                s.c.data_version == key.data_version,
             )
         ).scalar()
     if blob is None:
@@ -55,11 +60,8 @@ def load(
 
 def save(
     engine: Engine,
+    key: SnapshotKey,
     *,
-    organization_id: int,
-    as_of: date,
-    horizon_days: int,
-    data_version: str,
     patients: np.ndarray,
     p_return: np.ndarray,
     expected: np.ndarray,
@@ -69,10 +71,7 @@ def save(
     statement = (
         insert_for(engine, t.at_risk_snapshot)
         .values(
-            organization_id=organization_id,
-            as_of=as_of,
-            horizon_days=horizon_days,
-            data_version=data_version,
+            **asdict(key),
             patients=len(patients),
             scores=rows.tobytes(),
             created_at=datetime.now(UTC),

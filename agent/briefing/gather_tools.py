@@ -159,6 +159,7 @@ def candidate_from(
         fact_ids=[f.id for f in facts if f.id != dollars_fact.id],
         is_new=is_new,
         first_seen=first_seen,
+        period_end=draft.period_end,
         location_id=draft.location_id,
         provider_id=draft.provider_id,
         source=facts[-1].source if facts else draft.kind,

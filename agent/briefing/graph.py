@@ -41,7 +41,7 @@ from sqlmodel import Session
 
 from agent.briefing.context import DEFAULT_APP_BASE_URL, Context
 from agent.briefing.gather import Gatherer
-from agent.briefing.news import mark, previous_reported
+from agent.briefing.news import mark, news_facts, previous_reported
 from agent.briefing.persist import upsert_briefing
 from agent.briefing.rank import rank
 from agent.briefing.render import (
@@ -112,7 +112,10 @@ def gather_node(state: BriefingState, runtime: Runtime[Context]) -> dict[str, An
 def rank_node(state: BriefingState, runtime: Runtime[Context]) -> dict[str, Any]:
     gathered = state["gathered"]
     reported = previous_reported(runtime.context.engine, gathered.scope, gathered.for_date)
-    marked = gathered.model_copy(update={"candidates": mark(gathered.candidates, reported)})
+    candidates = mark(gathered.candidates, reported, gathered.for_date)
+    facts = gathered.facts.model_copy(deep=True)
+    facts.extend(news_facts(candidates, gathered.scope))
+    marked = gathered.model_copy(update={"candidates": candidates, "facts": facts})
     outline, gathered = rank(marked)
     return {"outline": outline, "gathered": gathered}
 

@@ -71,7 +71,8 @@ def kpi_line(fact_id: str, gathered: Gathered) -> KpiLine:
     target = ""
     if low_id in facts and high_id in facts:
         target = f"{facts[low_id].display()}–{facts[high_id].display()}"
-    return KpiLine(short_kpi_label(fact_id, days), fact.display(), previous, target)
+    label = short_kpi_label(fact_id, days, fact.period_end)
+    return KpiLine(label, fact.display(), previous, target)
 
 
 def kpi_label(fact: Fact) -> str:
@@ -104,7 +105,11 @@ def status_line(verification: dict[str, Any]) -> str:
     """One line on how the text was written and checked."""
     checked = verification.get("checked", 0)
     if verification.get("fallback"):
-        return "template text (the model's draft failed verification)"
+        reason = str(verification.get("fallback_reason") or "")
+        if reason == "no model configured" and verification.get("passed"):
+            return f"template text (no model configured); all {checked} figures verified"
+        if reason != "no model configured":
+            return "template text (the model's draft failed verification)"
     if verification.get("passed"):
         who = "written by the model" if verification.get("writer") == "llm" else "template text"
         return f"{who}; all {checked} figures verified"

@@ -50,6 +50,7 @@ class Candidate(BaseModel):
     )
     reported_on: date | None = None
     reported_dollars: float | None = None
+    period_end: date | None = Field(default=None, description="Last day the finding is about.")
     location_id: int | None = None
     provider_id: int | None = None
     series_key: str | None = None

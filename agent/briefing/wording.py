@@ -11,6 +11,7 @@ addressed to the person who does them (owner, front desk, manager, a named provi
 from __future__ import annotations
 
 import re
+from datetime import date
 
 from agent.briefing.state import Candidate
 
@@ -42,11 +43,16 @@ def display(text: str, names: dict[str, str] | None = None) -> str:
     return _SNAKE.sub(lambda m: KEY_NAMES.get(m.group(0), m.group(0).replace("_", " ")), text)
 
 
-def short_kpi_label(fact_id: str, days: int) -> str:
-    """The table label of a KPI fact: its short name, "(day)" for a one-day figure."""
+def short_kpi_label(fact_id: str, days: int, day: date | None = None) -> str:
+    """The table label of a KPI fact: its short name and window — "(2026-11-17)" for one day,
+    "(30 days)" for a trailing window; a forecast or a percentage says its own."""
     key = fact_id.split(".", 1)[0]
     label = KPI_SHORT.get(key, display(key).capitalize())
-    return f"{label} (day)" if days == 1 and key == "net_revenue" else label
+    if key != "net_revenue":
+        return label
+    if days == 1 and day is not None:
+        return f"{label} ({day.isoformat()})"
+    return f"{label} ({days} days)" if days > 1 else label
 
 
 def addressed_action(candidate: Candidate, place: str | None, person: str | None) -> str:

@@ -31,7 +31,16 @@ TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 
 _PERIOD_SUFFIX = re.compile(r"(?:,?\s*\d{4}-\d{2}(?:-\d{2})?(?:\.\.\d{4}-\d{2}-\d{2})?|,\s*P-\d+)$")
 _UNINFORMATIVE = ("numerator", "denominator", "dollars", "previous")
-SUPPORTING_FACTS = 2
+SUPPORTING_FACTS = 1
+SUPPORTING_LABEL_WORDS = 5  # a longer label costs the phone reader more than the number gives
+WORD_BUDGET = 250  # words before the call list (issue 13: a two-minute read on a phone)
+TABLE_WORDS = 60  # the key-numbers table and status line, rendered after writing
+_WORD = re.compile(r"\S*\w\S*")
+
+
+def words(text: str) -> int:
+    """Words as a reader counts them: whitespace-separated tokens with a letter or digit."""
+    return len(_WORD.findall(text))
 
 
 def short_label(fact: Fact) -> str:
@@ -50,6 +59,7 @@ def supporting(fact_ids: list[str], facts: dict[str, Fact]) -> list[str]:
         and facts[fid].value is not None
         and not fid.rsplit(".", 1)[-1].startswith(_UNINFORMATIVE)
         and not facts[fid].label.startswith("Dollars at stake")
+        and words(short_label(facts[fid])) <= SUPPORTING_LABEL_WORDS
     ]
     order = {"percent": 0, "ratio": 0, "count": 1, "days": 1, "hours": 1, "minutes": 1}
     usable.sort(key=lambda fid: order.get(facts[fid].unit, 2))
@@ -59,7 +69,7 @@ def supporting(fact_ids: list[str], facts: dict[str, Fact]) -> list[str]:
 def per(candidate: Candidate) -> str:
     """The unit words after a candidate's dollars: findings and the at-risk point are ranked
     per month; an anomaly is a one-off amount."""
-    return "" if candidate.kind.startswith("anomaly") else " a month"
+    return " one-off" if candidate.kind.startswith("anomaly") else " a month"
 
 
 @lru_cache(maxsize=1)
@@ -123,6 +133,14 @@ def action_for(candidate: Candidate, gathered: Gathered) -> str:
     return addressed_action(candidate, *place_and_person(candidate, gathered))
 
 
+def _words_of(headline: str, points: list[WrittenPoint]) -> int:
+    """Words of the headline and points as rendered (a repeat shows no action)."""
+    told = [headline]
+    for p in points:
+        told += [p.title, p.text] if p.repeat else [p.title, p.text, "Do this:", p.action]
+    return sum(words(text) for text in told)
+
+
 def write_template(outline: Outline, gathered: Gathered) -> WrittenBriefing:
     """Headline (the most important new point), one point per ranked candidate (a repeat in one
     line), the call list and the footer."""
@@ -132,25 +150,38 @@ def write_template(outline: Outline, gathered: Gathered) -> WrittenBriefing:
     top = headline_point(outline.points)
     count_fact = facts.get(outline.call_count_fact_id or "")
     total_id = call_total_fact_id(outline)
-    return WrittenBriefing(
-        headline=_clean(
-            macros.headline(gathered.scope_label, gathered.for_date, top, facts, names)
-        ),
-        points=[
-            WrittenPoint(
-                key=c.key,
-                title=display(c.title, names),
-                text=_clean(macros.point_text(c, facts, names)),
-                action=action_for(c, gathered),
-                repeat=c.news == "repeat",
-                fact_ids=[
-                    c.dollars_fact_id,
-                    *c.fact_ids,
-                    *[r.dollars_fact_id for r in c.related[:1]],
+    headline = _clean(macros.headline(gathered.scope_label, gathered.for_date, top, facts, names))
+    full = [True] * len(outline.points)
+
+    def point(index: int, c: Candidate) -> WrittenPoint:
+        return WrittenPoint(
+            key=c.key,
+            title=display(c.title, names),
+            text=_clean(macros.point_text(c, facts, names, full[index])),
+            action=action_for(c, gathered),
+            repeat=c.news == "repeat",
+            fact_ids=[
+                c.dollars_fact_id,
+                *c.fact_ids,
+                *[r.dollars_fact_id for r in c.related[:1]],
+                *[
+                    fid
+                    for fid in (f"news.{c.key}.reported_on", f"news.{c.key}.reported_dollars")
+                    if fid in facts
                 ],
-            )
-            for c in outline.points
-        ],
+            ],
+        )
+
+    points = [point(i, c) for i, c in enumerate(outline.points)]
+    # Over the phone budget: the lowest-ranked points lose their details first.
+    for index in reversed(range(len(points))):
+        if _words_of(headline, points) <= WORD_BUDGET - TABLE_WORDS:
+            break
+        full[index] = False
+        points[index] = point(index, outline.points[index])
+    return WrittenBriefing(
+        headline=headline,
+        points=points,
         call_list_intro=_clean(macros.call_intro(count_fact, facts.get(total_id or ""))),
         call_list=call_lines(outline, gathered),
         footer=footer(outline, gathered),

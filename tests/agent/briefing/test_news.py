@@ -80,8 +80,8 @@ def test_headline_falls_back_to_changed_then_first() -> None:
     old_new = cand("o", 3, is_new=False).model_copy(update={"news": "new"})
     fresh = cand("f", 2).model_copy(update={"news": "new"})
     assert headline_point([repeat, changed, old_new, fresh]) == fresh
-    assert headline_point([repeat, changed, old_new]) == old_new
-    assert headline_point([repeat, changed]) == changed
+    assert headline_point([repeat, old_new, changed]) == changed  # long known is not news
+    assert headline_point([old_new, repeat]) == old_new  # nothing is news: the best point
     assert headline_point([repeat]) == repeat
     assert headline_point([]) is None
 
@@ -120,15 +120,64 @@ def _store(engine: Engine, day: date, scope: str, points: list[dict]) -> None:
     )
 
 
-def test_previous_briefing_is_the_latest_before_the_day_of_the_same_scope(
+def test_previous_briefings_are_the_last_seven_days_of_the_scope_latest_report_first(
     engine: Engine,
 ) -> None:
     from tests.agent.briefing.sample import seed_store
 
     seed_store(engine)
     assert previous_reported(engine, "org:1", DAY) == {}
-    _store(engine, date(2026, 11, 14), "org:1", [{"key": "old", "dollars": 1.0}])
+    _store(engine, date(2026, 11, 9), "org:1", [{"key": "too-old", "dollars": 9.0}])  # 8 days
+    _store(engine, date(2026, 11, 10), "org:1", [{"key": "y", "dollars": 1.0}])  # 7 days
     _store(engine, YESTERDAY, "org:1", [{"key": "y", "dollars": 2.0}])
     _store(engine, DAY, "org:1", [{"key": "today", "dollars": 3.0}])  # not before the day
     _store(engine, YESTERDAY, "location:2", [{"key": "other", "dollars": 4.0}])
+    # "y" was last reported yesterday with $2; the 2026-11-10 report is older.
     assert previous_reported(engine, "org:1", DAY) == {"y": Reported("y", 2.0, YESTERDAY)}
+
+
+def test_a_weekly_anomaly_over_a_moved_window_is_the_same_news() -> None:
+    told = {
+        "points": [
+            {
+                "key": "fp-week-1",
+                "kind": "anomaly.revenue",
+                "title": "Revenue up at Tessa Brandt (Greenwich) in the week "
+                "2026-11-01..2026-11-07: $27,980 vs $9,929 usual",
+                "dollars": 18_051.0,
+            }
+        ]
+    }
+    reported = reported_in(told, YESTERDAY)
+    moved = Candidate(
+        key="fp-week-2",  # another fingerprint: the window starts a day later
+        kind="anomaly.revenue",
+        title="Revenue up at Tessa Brandt (Greenwich) in the week 2026-11-02..2026-11-08: "
+        "$27,980 vs $9,929 usual",
+        dollars=18_051.0,
+        dollars_fact_id="x",
+        action="a",
+    )
+    assert classify(moved, reported) == "repeat"
+    other_day = moved.model_copy(
+        update={
+            "key": "fp-day",
+            "title": "Revenue up at Tessa Brandt (Greenwich) on Monday "
+            "2026-11-16: $9,000 vs $3,000 usual",
+        }
+    )
+    assert classify(other_day, reported) == "new"  # other amounts: other news
+
+
+def test_an_old_anomaly_is_not_fresh_news() -> None:
+    old = cand("old", 2_081, kind="anomaly.cancellations").model_copy(
+        update={"period_end": date(2026, 10, 23)}
+    )
+    recent = cand("recent", 8_900, kind="anomaly.refunds").model_copy(
+        update={"period_end": YESTERDAY}
+    )
+    # 2026-11-17 − 2026-10-23 = 25 days > 3: first seen earlier for ranking (weight 0.6);
+    # 1 day ≤ 3: fresh (weight 1.0). A finding (not an anomaly) is never stale.
+    marked = {c.key: c for c in mark([old, recent, cand("finding", 5)], {}, DAY)}
+    assert [weight(marked[k]) for k in ("old", "recent", "finding")] == [0.6, 1.0, 1.0]
+    assert headline_point([marked["old"], marked["recent"]]) == marked["recent"]
