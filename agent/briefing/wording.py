@@ -23,7 +23,7 @@ KEY_NAMES: dict[str, str] = {
     "email_marketing": "e-mail marketing",
 }
 _SCOPE_KEY = re.compile(r"\b(?:provider|location|org):\d+\b")
-_SNAKE = re.compile(r"\b[a-z]+(?:_[a-z0-9]+)+\b")
+_SNAKE = re.compile(r"(?<![.\w])[a-z]+(?:_[a-z0-9]+)+\b(?![.(])")  # not module paths
 
 KPI_SHORT: dict[str, str] = {
     "net_revenue": "Net revenue",

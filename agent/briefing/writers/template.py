@@ -109,9 +109,8 @@ def call_lines(outline: Outline, gathered: Gathered) -> list[CallLine]:
 def footer(outline: Outline, gathered: Gathered) -> str:
     """The 'how this was computed' footer: the tools, the data's last day and each formula."""
     sources = sorted(set(gathered.sources) | {c.source for c in outline.points if c.source})
-    return _clean(
-        _macros().footer(gathered.for_date, sources or ["tools"], outline.points, gathered.facts)
-    )
+    text = _macros().footer(gathered.for_date, sources or ["tools"], outline.points, gathered.facts)
+    return _clean(display(str(text), gathered.display_names))
 
 
 def call_total_fact_id(outline: Outline) -> str | None:
@@ -151,13 +150,15 @@ def write_template(outline: Outline, gathered: Gathered) -> WrittenBriefing:
     count_fact = facts.get(outline.call_count_fact_id or "")
     total_id = call_total_fact_id(outline)
     headline = _clean(macros.headline(gathered.scope_label, gathered.for_date, top, facts, names))
-    full = [True] * len(outline.points)
+    # Detail of each point: 2 = supporting facts and a related finding, 1 = the related finding
+    # (often the provider behind a location's figure), 0 = its dollars only.
+    detail = [2] * len(outline.points)
 
     def point(index: int, c: Candidate) -> WrittenPoint:
         return WrittenPoint(
             key=c.key,
             title=display(c.title, names),
-            text=_clean(macros.point_text(c, facts, names, full[index])),
+            text=_clean(macros.point_text(c, facts, names, detail[index])),
             action=action_for(c, gathered),
             repeat=c.news == "repeat",
             fact_ids=[
@@ -173,12 +174,14 @@ def write_template(outline: Outline, gathered: Gathered) -> WrittenBriefing:
         )
 
     points = [point(i, c) for i, c in enumerate(outline.points)]
-    # Over the phone budget: the lowest-ranked points lose their details first.
-    for index in reversed(range(len(points))):
-        if _words_of(headline, points) <= WORD_BUDGET - TABLE_WORDS:
-            break
-        full[index] = False
-        points[index] = point(index, outline.points[index])
+    # Over the phone budget: supporting facts go first, then related findings, the
+    # lowest-ranked points first.
+    for level in (1, 0):
+        for index in reversed(range(len(points))):
+            if _words_of(headline, points) <= WORD_BUDGET - TABLE_WORDS:
+                break
+            detail[index] = level
+            points[index] = point(index, outline.points[index])
     return WrittenBriefing(
         headline=headline,
         points=points,

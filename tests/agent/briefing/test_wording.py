@@ -20,6 +20,8 @@ def test_keys_become_names() -> None:
     )
     assert display("utilization, provider:3", NAMES) == "utilization, Jordan Whitley"
     assert display("new_patient_rate at provider:9", NAMES) == "new patient rate at provider:9"
+    sources = "tools (tools.at_risk, tools.findings)"
+    assert display(sources) == sources  # module paths stay
 
 
 def test_short_kpi_labels_carry_their_window() -> None:
