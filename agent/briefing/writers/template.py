@@ -22,7 +22,7 @@ from agent.briefing.state import (
     WrittenBriefing,
     WrittenPoint,
 )
-from agent.briefing.wording import addressed_action, display
+from agent.briefing.wording import addressed_action, display, short_kpi_label
 from tools.facts import Fact
 
 TEMPLATE_NAME = "briefing.v1.j2"
@@ -34,7 +34,8 @@ _UNINFORMATIVE = ("numerator", "denominator", "dollars", "previous")
 SUPPORTING_FACTS = 1
 SUPPORTING_LABEL_WORDS = 5  # a longer label costs the phone reader more than the number gives
 WORD_BUDGET = 250  # words before the call list (issue 13: a two-minute read on a phone)
-TABLE_WORDS = 60  # the key-numbers table and status line, rendered after writing
+FRAME_WORDS = 19  # status line but its scope label, table header, section heading
+MAX_TABLE_ROWS = 8  # = agent.briefing.render.MAX_KPIS
 _WORD = re.compile(r"\S*\w\S*")
 
 
@@ -85,6 +86,7 @@ def _macros() -> Any:
     env.filters["per"] = per
     env.filters["display"] = display
     env.filters["usd"] = lambda value: f"${float(value):,.0f}"
+    env.filters["without_scope"] = without_scope
     return env.get_template(TEMPLATE_NAME).module
 
 
@@ -133,11 +135,38 @@ def action_for(candidate: Candidate, gathered: Gathered) -> str:
 
 
 def _words_of(headline: str, points: list[WrittenPoint]) -> int:
-    """Words of the headline and points as rendered (a repeat shows no action)."""
+    """Words of the headline and points as rendered: each point's number ("2."), title, text
+    and action (a repeat shows no action)."""
     told = [headline]
     for p in points:
-        told += [p.title, p.text] if p.repeat else [p.title, p.text, "Do this:", p.action]
-    return sum(words(text) for text in told)
+        told += [p.title, p.text] if p.repeat else [p.title, p.text, p.action]
+    return sum(words(text) for text in told) + len(points)
+
+
+def frame_words(gathered: Gathered) -> int:
+    """Words the rendering adds before the call list: the status line (its scope label and
+    `FRAME_WORDS` more), the table header and section heading, and the key-numbers table (a
+    row = its label, the figure, and the previous period and industry range when it has them)."""
+    facts = gathered.facts.facts
+    rows = [fid for fid in gathered.kpi_fact_ids if fid in facts][:MAX_TABLE_ROWS]
+    total = FRAME_WORDS + words(gathered.scope_label)
+    for fid in rows:
+        fact = facts[fid]
+        start, end = fact.period_start, fact.period_end
+        days = (end - start).days + 1 if start and end else 0
+        compare = gathered.kpi_compare.get(fid) or []
+        total += words(short_kpi_label(fid, days, end)) + 1
+        total += sum(1 for other in compare[:2] if other in facts)
+    return total
+
+
+def without_scope(title: str, scope_label: str) -> str:
+    """A title without the leading "Scope label: " the briefing's heading already says."""
+    prefix = f"{scope_label}: "
+    if title.startswith(prefix) and len(title) > len(prefix):
+        rest = title[len(prefix) :]
+        return rest[0].upper() + rest[1:]
+    return title
 
 
 def write_template(outline: Outline, gathered: Gathered) -> WrittenBriefing:
@@ -157,8 +186,8 @@ def write_template(outline: Outline, gathered: Gathered) -> WrittenBriefing:
     def point(index: int, c: Candidate) -> WrittenPoint:
         return WrittenPoint(
             key=c.key,
-            title=display(c.title, names),
-            text=_clean(macros.point_text(c, facts, names, detail[index])),
+            title=without_scope(display(c.title, names), gathered.scope_label),
+            text=_clean(macros.point_text(c, facts, names, detail[index], gathered.scope_label)),
             action=action_for(c, gathered),
             repeat=c.news == "repeat",
             fact_ids=[
@@ -178,7 +207,7 @@ def write_template(outline: Outline, gathered: Gathered) -> WrittenBriefing:
     # lowest-ranked points first.
     for level in (1, 0):
         for index in reversed(range(len(points))):
-            if _words_of(headline, points) <= WORD_BUDGET - TABLE_WORDS:
+            if _words_of(headline, points) <= WORD_BUDGET - frame_words(gathered):
                 break
             detail[index] = level
             points[index] = point(index, outline.points[index])
