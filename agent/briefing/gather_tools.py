@@ -367,7 +367,7 @@ class ToolsGatherer:
             kpi_ids[1:1] = [f.id for f in growth.facts[:1]]  # right after the day's revenue
             portfolio = self._portfolio(snapshots, period, facts)
             headers = [
-                "Net revenue",
+                "Net revenue (30 days)",
                 "Growth vs a year earlier",
                 "Rebooking rate",
                 "No-show rate",

@@ -51,8 +51,8 @@ def short_label(fact: Fact) -> str:
 
 
 def supporting(fact_ids: list[str], facts: dict[str, Fact]) -> list[str]:
-    """The facts worth a reader's attention in a point: rates and ratios before counts and
-    amounts, without numerators, denominators or a second dollars figure."""
+    """The facts worth a reader's attention in a point: rates and ratios before counts, without
+    numerators, denominators or a second dollars figure."""
     usable = [
         fid
         for fid in fact_ids
@@ -60,6 +60,7 @@ def supporting(fact_ids: list[str], facts: dict[str, Fact]) -> list[str]:
         and facts[fid].value is not None
         and not fid.rsplit(".", 1)[-1].startswith(_UNINFORMATIVE)
         and not facts[fid].label.startswith("Dollars at stake")
+        and facts[fid].unit != "USD"  # the point states its dollars, with their unit, once
         and words(short_label(facts[fid])) <= SUPPORTING_LABEL_WORDS
     ]
     order = {"percent": 0, "ratio": 0, "count": 1, "days": 1, "hours": 1, "minutes": 1}

@@ -60,11 +60,19 @@ def words_before_call_list(markdown: str) -> int:
 
 def dollars_without_unit(markdown: str) -> list[str]:
     """Clauses of the body (above the footer) with a dollar figure and no unit or window; a
-    table row is one clause (its label states the window)."""
+    table row is one clause, read with its table's header row (the label or the column header
+    states the window)."""
     body = markdown.split("\n---\n", 1)[0]
     clauses: list[str] = []
+    header = ""
     for line in body.splitlines():
-        clauses += [line] if line.startswith("|") else _CLAUSE.split(line)
+        if not line.startswith("|"):
+            header = ""
+            clauses += _CLAUSE.split(line)
+        elif not header:
+            header = line
+        else:
+            clauses.append(f"{header} {line}")
     return [
         clause.strip() for clause in clauses if _MONEY.search(clause) and not _UNIT.search(clause)
     ]
@@ -142,5 +150,9 @@ def test_the_checks_themselves() -> None:
     """The word and unit checks on hand-written text."""
     assert words_before_call_list("# Hi there\n\n| a | **$5** |\n## Call list\nmore") == 4
     assert dollars_without_unit("At stake: $5 a month. Also $7.\n---\nfooter $9") == ["Also $7."]
-    assert dollars_without_unit("| Net revenue (30 days) | **$480,772** |") == []
+    table = "| Key numbers | Now |\n| Net revenue (30 days) | **$480,772** |"
+    assert dollars_without_unit(table) == []
+    assert dollars_without_unit("| Location | Revenue |\n| Back Bay | $480,772 |") == [
+        "| Location | Revenue | | Back Bay | $480,772 |"
+    ]
     assert dollars_without_unit("Refunds on 2026-11-16: $8,900 vs $0 usual") == []
