@@ -17,7 +17,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, Index, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, Index, LargeBinary, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -352,6 +352,34 @@ class Briefing(SQLModel, table=True):
     verified: bool = False
     verification: dict[str, Any] = _json_column()
     facts: dict[str, Any] = _json_column()
+    created_at: datetime
+
+
+class AtRiskSnapshot(SQLModel, table=True):
+    """The at-risk return model's scores as of one day, for one organization's briefings
+    (`tools.at_risk`): fitted once per organization, day, horizon and data version, then read
+    by every scope's briefing — also in a fresh process. `data_version` is the model version and
+    the store's (count, max id) of appointments and sales; `scores` is little-endian float64
+    rows (patient id, p_return, expected visits), row-major."""
+
+    __table_args__ = (
+        Index(
+            "ux_atrisksnapshot_key",
+            "organization_id",
+            "as_of",
+            "horizon_days",
+            "data_version",
+            unique=True,
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    organization_id: int = Field(foreign_key="organization.id")
+    as_of: date
+    horizon_days: int
+    data_version: str
+    patients: int
+    scores: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     created_at: datetime
 
 

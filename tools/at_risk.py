@@ -24,7 +24,9 @@ For every patient with a completed visit up to `as_of` and nothing booked after 
   come back (DESIGN's "trailing-12-month value × churn probability", with that correction).
   This is the one patient-level "at stake" definition (`dollars_at_stake`), also used by the
   quiet-VIP finding (`patient_outlook`). Scoring is cached per engine, day, horizon and data
-  version, so the briefing, the findings and every location share one model fit.
+  version, so the briefing, the findings and every location share one model fit; asked for an
+  organization, the fitted scores are also stored (`tools.at_risk_snapshot`), so a briefing in a
+  fresh process later that day reads them instead of fitting again.
 
 Listed: patients overdue or with a churn signal, ranked by dollars at stake.
 """
@@ -41,7 +43,8 @@ from sqlalchemy import Engine, case, func, select
 
 from store import tables as t
 from store.models import pseudonym
-from tools.clv import Purchases, RepeatPurchaseModel, Summary, summarise
+from tools import at_risk_snapshot
+from tools.clv import Purchases, Summary, summarise
 from tools.facts import Fact, FactMaker
 
 SOURCE = "tools.at_risk"
@@ -286,29 +289,35 @@ _CACHE: weakref.WeakKeyDictionary[Engine, dict[_ScoreKey, _Scored | None]] = (
 _CACHE_SIZE = 4
 
 
-def _score(engine: Engine, as_of: date, horizon_days: int) -> _Scored | None:
+def _score(
+    engine: Engine, as_of: date, horizon_days: int, organization_id: int | None = None
+) -> _Scored | None:
     """Fit the return model and score every patient as of a day, once per engine, day, horizon
     and data version (scoring takes seconds on a real practice; the briefing, the findings and
-    each location's scope share one scoring)."""
-    key = (as_of, horizon_days, _data_version(engine))
+    each location's scope share one scoring). With an organization, the fitted scores are read
+    from / stored in its `AtRiskSnapshot`."""
+    version = _data_version(engine)
+    key = (as_of, horizon_days, version)  # the scoring is store-wide, whoever asks
     cache = _CACHE.setdefault(engine, {})
     if key in cache:
         return cache[key]
-    scored = _score_uncached(engine, as_of, horizon_days)
+    snapshot = (
+        None
+        if organization_id is None
+        else (organization_id, at_risk_snapshot.version_key(version))
+    )
+    scored = _score_uncached(engine, as_of, horizon_days, snapshot)
     if len(cache) >= _CACHE_SIZE:
         cache.pop(next(iter(cache)))
     cache[key] = scored
     return scored
 
 
-def _score_uncached(engine: Engine, as_of: date, horizon_days: int) -> _Scored | None:
-    patients, visits, services = _load_visits(engine, as_of)
-    n = len(patients)
-    if n == 0:
-        return None
-    epoch = date(1970, 1, 1)
-    cut = float((as_of - epoch).days)
-    log = Purchases(visits.patient, visits.day.astype(float), n)
+def _fit_and_predict(
+    log: Purchases, visits: _Visits, n: int, cut: float, horizon_days: int, summary: Summary
+) -> tuple[np.ndarray, np.ndarray]:
+    from tools.clv import RepeatPurchaseModel  # scipy/sklearn: only when a fit is needed
+
     model = RepeatPurchaseModel.fit(
         log,
         cut=cut,
@@ -317,10 +326,35 @@ def _score_uncached(engine: Engine, as_of: date, horizon_days: int) -> _Scored |
         max_fit_customers=5_000,
         extra=lambda c: _overdue_ratio(visits, n, c)[:, None],
     )
+    return model.predict(summary, float(horizon_days), _overdue_ratio(visits, n, cut)[:, None])
+
+
+def _score_uncached(
+    engine: Engine, as_of: date, horizon_days: int, snapshot: tuple[int, str] | None = None
+) -> _Scored | None:
+    """`snapshot` = (organization id, stored data version) to read/store the fitted scores."""
+    patients, visits, services = _load_visits(engine, as_of)
+    n = len(patients)
+    if n == 0:
+        return None
+    epoch = date(1970, 1, 1)
+    cut = float((as_of - epoch).days)
+    log = Purchases(visits.patient, visits.day.astype(float), n)
     summary: Summary = summarise(log, cut)
-    p_return, expected = model.predict(
-        summary, float(horizon_days), _overdue_ratio(visits, n, cut)[:, None]
+    key = (
+        at_risk_snapshot.SnapshotKey(snapshot[0], as_of, horizon_days, snapshot[1])
+        if snapshot
+        else None
     )
+    stored = at_risk_snapshot.load(engine, key, patients) if key else None
+    if stored is not None:
+        p_return, expected = stored
+    else:
+        p_return, expected = _fit_and_predict(log, visits, n, cut, horizon_days, summary)
+        if key:
+            at_risk_snapshot.save(
+                engine, key, patients=patients, p_return=p_return, expected=expected
+            )
     money = _patient_money(engine, as_of)
     ids = [int(p) for p in patients]
     return _Scored(
@@ -375,7 +409,7 @@ def at_risk_patients(
     limit: int | None = None,
 ) -> list[AtRiskPatient]:
     """Patients overdue or showing churn signals, most dollars at stake first (module doc)."""
-    scored = _score(engine, as_of, horizon_days)
+    scored = _score(engine, as_of, horizon_days, organization_id)
     if scored is None:
         return []
     patients, visits, services, summary = (

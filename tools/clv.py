@@ -21,8 +21,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.optimize import minimize
-from scipy.special import betaln, digamma, gammaln, hyp2f1
 
 
 @dataclass(frozen=True)
@@ -47,6 +45,9 @@ class BgNbd:
 
         The Γ/B terms depend on x only: they are computed once per distinct x (`unique_x` =
         `np.unique(x, return_inverse=True)`), which keeps a fit on 100,000 customers fast."""
+        # scipy is imported where it is used: reading stored at-risk scores needs no fit.
+        from scipy.special import betaln, gammaln
+
         r, alpha, a, b = params
         ux, inverse = unique_x if unique_x is not None else np.unique(x, return_inverse=True)
         lgam = (gammaln(r + ux) - gammaln(r) + r * np.log(alpha))[inverse]
@@ -70,6 +71,8 @@ class BgNbd:
     ) -> tuple[float, np.ndarray]:
         """Σ w·LL and its gradient in (r, α, a, b), from the closed-form derivatives of the
         Γ, B and log terms (ψ = digamma)."""
+        from scipy.special import betaln, digamma
+
         r, alpha, a, b = params
         ux, inverse = unique_x
         ll = BgNbd.log_likelihood_terms(params, x, t_x, big_t, unique_x)
@@ -120,6 +123,8 @@ class BgNbd:
         weights: np.ndarray | None = None,
     ) -> BgNbd:
         """Maximum-likelihood estimates; `weights` count identical customers (optional)."""
+        from scipy.optimize import minimize
+
         x = np.asarray(x, dtype=float)
         t_x = np.asarray(t_x, dtype=float)
         big_t = np.asarray(big_t, dtype=float)
@@ -170,6 +175,8 @@ class BgNbd:
         self, t: float | np.ndarray, x: np.ndarray, t_x: np.ndarray, big_t: np.ndarray
     ) -> np.ndarray:
         """E[number of purchases in (T, T + t]]."""
+        from scipy.special import hyp2f1
+
         x, t_x, big_t = _arrays(x, t_x, big_t)
         t = np.asarray(t, dtype=float)
         r, alpha, a, b = self.r, self.alpha, self.a, self.b

@@ -62,6 +62,37 @@ def at_risk(
                 source="tools.at_risk",
             )
             own.append(dollars_fact)
+        # The reason in numbers: "Botox every 13 weeks, now 20 weeks", last visit's day.
+        cadence = [
+            Fact(
+                id=f"at_risk.{p.pseudonym}.interval_weeks",
+                label=f"Usual weeks between visits, {p.pseudonym}",
+                value=max(1, round((p.expected_next_visit - p.last_visit).days / 7)),
+                unit="count",
+                scope=f"patient:{p.pseudonym}",
+                period_end=as_of,
+                source="tools.at_risk (expected next visit − last visit, in weeks)",
+            ),
+            Fact(
+                id=f"at_risk.{p.pseudonym}.weeks_since",
+                label=f"Weeks since the last visit, {p.pseudonym}",
+                value=(as_of - p.last_visit).days // 7,
+                unit="count",
+                scope=f"patient:{p.pseudonym}",
+                period_end=as_of,
+                source="tools.at_risk (days since the last visit ÷ 7, whole weeks)",
+            ),
+            Fact(
+                id=f"at_risk.{p.pseudonym}.last_visit",
+                label=f"Last visit, {p.pseudonym}",
+                value=p.last_visit.isoformat(),
+                unit="date",
+                scope=f"patient:{p.pseudonym}",
+                period_end=p.last_visit,
+                source="tools.at_risk",
+            ),
+        ]
+        own += cadence
         facts.extend(own)
         days_fact = next((f for f in own if f.unit == "days"), None)
         candidates.append(
@@ -75,7 +106,7 @@ def at_risk(
                 days_overdue=p.days_overdue,
                 dollars_at_stake=float(p.dollars_at_stake),
                 dollars_fact_id=dollars_fact.id,
-                fact_ids=[days_fact.id] if days_fact else [],
+                fact_ids=[f.id for f in cadence] + ([days_fact.id] if days_fact else []),
             )
         )
     total = round(sum(float(p.dollars_at_stake) for p in everyone), 2)

@@ -31,6 +31,7 @@ from tools.facts import Fact, FactSet, FindingDraft
 from tools.findings import compute_findings, persist_findings
 from tools.forecast import RevenueForecast, revenue_forecast
 from tools.kpis import (
+    KpiEntry,
     KpiSnapshot,
     kpi_snapshot,
     location_snapshots,
@@ -49,8 +50,11 @@ OPPORTUNITY_WEEKDAY = 0  # Monday: the first briefing of the week carries the to
 PORTFOLIO_COLUMNS = ("net_revenue", "rebooking_rate", "no_show_rate", "utilization")
 
 
-def _directory(engine: Engine, organization_id: int) -> tuple[str, dict[int, str], list[str]]:
-    """Organization name, location names by id, and every staff and place name."""
+def _directory(
+    engine: Engine, organization_id: int
+) -> tuple[str, dict[int, str], list[str], dict[str, str]]:
+    """Organization name, location names by id, every staff and place name, and the display
+    name of each scope key (`location:1` → "Back Bay", `provider:3` → "Jordan Whitley")."""
     with engine.connect() as conn:
         org = conn.execute(
             select(t.organization.c.name).where(t.organization.c.id == organization_id)
@@ -64,15 +68,18 @@ def _directory(engine: Engine, organization_id: int) -> tuple[str, dict[int, str
                 )
             ).all()
         )
-        providers = [
-            f"{first} {last}"
-            for first, last in conn.execute(
-                select(t.provider.c.first_name, t.provider.c.last_name).where(
+        by_id = {
+            pid: f"{first} {last}"
+            for pid, first, last in conn.execute(
+                select(t.provider.c.id, t.provider.c.first_name, t.provider.c.last_name).where(
                     t.provider.c.location_id.in_(list(locations))
                 )
             )
-        ]
-    return str(org), locations, [str(org), *locations.values(), *providers]
+        }
+    names = {f"location:{lid}": str(name) for lid, name in locations.items()}
+    names |= {f"provider:{pid}": name for pid, name in by_id.items()}
+    names[f"org:{organization_id}"] = str(org)
+    return str(org), locations, [str(org), *locations.values(), *by_id.values()], names
 
 
 def _first_seen(engine: Engine, finding_ids: list[int]) -> dict[int, datetime]:
@@ -157,11 +164,27 @@ def candidate_from(
         fact_ids=[f.id for f in facts if f.id != dollars_fact.id],
         is_new=is_new,
         first_seen=first_seen,
+        period_end=draft.period_end,
         location_id=draft.location_id,
         provider_id=draft.provider_id,
         source=facts[-1].source if facts else draft.kind,
     )
     return candidate, facts
+
+
+def _comparison(entry: KpiEntry, facts: FactSet) -> list[str]:
+    """[previous period's fact id, industry range low id, high id] of a KPI ("" when none);
+    the facts are added to `facts`."""
+    previous = entry.previous.fact.id if entry.previous.facts else ""
+    if entry.previous.facts:
+        facts.extend(entry.previous.facts[:1])
+    low = high = ""
+    if entry.industry is not None:
+        by_end = {f.id.rsplit(".", 1)[-1]: f for f in entry.industry.facts}
+        if "average_low" in by_end and "average_high" in by_end:
+            facts.extend([by_end["average_low"], by_end["average_high"]])
+            low, high = by_end["average_low"].id, by_end["average_high"].id
+    return [previous, low, high]
 
 
 class ToolsGatherer:
@@ -190,7 +213,7 @@ class ToolsGatherer:
     def __call__(
         self, engine: Engine, *, organization_id: int, location_id: int | None, as_of: date
     ) -> Gathered:
-        org_name, locations, directory = _directory(engine, organization_id)
+        org_name, locations, directory, display_names = _directory(engine, organization_id)
         if location_id is not None and location_id not in locations:
             raise LookupError(
                 f"location {location_id} is not a location of organization {organization_id}"
@@ -253,10 +276,12 @@ class ToolsGatherer:
             kpi_ids.append(day_revenue.fact.id)
         facts.extend(snapshot.facts)
         by_kpi = {entry.kpi: entry for entry in snapshot.entries}
+        compare: dict[str, list[str]] = {}
         for kpi in KPI_STRIP:
             entry = by_kpi.get(kpi)
             if entry is not None and entry.current.value is not None and entry.current.facts:
                 kpi_ids.append(entry.current.fact.id)
+                compare[entry.current.fact.id] = _comparison(entry, facts)
 
         # Findings and anomalies, stored by fingerprint for novelty.
         drafts += anomalies
@@ -354,7 +379,7 @@ class ToolsGatherer:
             kpi_ids[1:1] = [f.id for f in growth.facts[:1]]  # right after the day's revenue
             portfolio = self._portfolio(snapshots, period, facts)
             headers = [
-                "Net revenue",
+                "Net revenue (30 days)",
                 "Growth vs a year earlier",
                 "Rebooking rate",
                 "No-show rate",
@@ -388,6 +413,8 @@ class ToolsGatherer:
             for_date=as_of,
             facts=facts,
             kpi_fact_ids=kpi_ids,
+            kpi_compare=compare,
+            display_names=display_names,
             candidates=candidates,
             at_risk=risky.patients,
             at_risk_total_fact_id=total_id,

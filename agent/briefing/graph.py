@@ -41,6 +41,7 @@ from sqlmodel import Session
 
 from agent.briefing.context import DEFAULT_APP_BASE_URL, Context
 from agent.briefing.gather import Gatherer
+from agent.briefing.news import mark, news_facts, previous_reported
 from agent.briefing.persist import upsert_briefing
 from agent.briefing.rank import rank
 from agent.briefing.render import (
@@ -108,8 +109,18 @@ def gather_node(state: BriefingState, runtime: Runtime[Context]) -> dict[str, An
     return {"gathered": gathered, "attempts": [], "llm_attempts": 0, "feedback": []}
 
 
-def rank_node(state: BriefingState) -> dict[str, Any]:
-    outline, gathered = rank(state["gathered"])
+def rank_with_news(engine: Engine, gathered: Gathered) -> tuple[Outline, Gathered]:
+    """`rank` after marking each candidate's news against the scope's stored briefings (with
+    the dates and dollars it cites from them added as facts)."""
+    reported = previous_reported(engine, gathered.scope, gathered.for_date)
+    candidates = mark(gathered.candidates, reported, gathered.for_date)
+    facts = gathered.facts.model_copy(deep=True)
+    facts.extend(news_facts(candidates, gathered.scope))
+    return rank(gathered.model_copy(update={"candidates": candidates, "facts": facts}))
+
+
+def rank_node(state: BriefingState, runtime: Runtime[Context]) -> dict[str, Any]:
+    outline, gathered = rank_with_news(runtime.context.engine, state["gathered"])
     return {"outline": outline, "gathered": gathered}
 
 

@@ -1,9 +1,10 @@
 """Rank what the gather step found into at most five points and a call list.
 
-Score of a candidate = |dollars| × novelty, where novelty is 1 for an issue first seen in this
-briefing and 0.6 for one already announced (same fingerprint): an open issue keeps its place
-only while it stays expensive. Candidates with no dollars attached are dropped: every point
-carries dollars.
+Score of a candidate = |dollars| × novelty, where novelty (`agent.briefing.news.weight`) is 1
+for an issue new today, 0.8 for one reported in the previous briefing whose amount changed, 0.3
+for one reported there with a similar amount, 0.6 for one never reported but first seen
+earlier: an open issue keeps its place only while it stays much more expensive than the news.
+Candidates with no dollars attached are dropped: every point carries dollars.
 
 One idea per point: candidates are grouped into families (no-shows, rebooking, lapsed patients,
 compensation, utilization, acquisition cost, refunds, …, by their kind). The best-scoring
@@ -16,13 +17,13 @@ The call list is the at-risk patients with the most dollars at stake (at most `c
 
 from __future__ import annotations
 
+from agent.briefing.news import weight
 from agent.briefing.state import CallCandidate, Candidate, Gathered, Outline
 from tools.facts import Fact
 
 MAX_POINTS = 5
 MAX_RELATED = 2
 CALL_LIMIT = 8
-REPEAT_WEIGHT = 0.6
 CALL_COUNT_FACT = "call_list.count"
 CALL_DOLLARS_FACT = "call_list.dollars"
 FAMILIES: tuple[tuple[str, str], ...] = (
@@ -49,7 +50,7 @@ def family(kind: str) -> str:
 
 
 def score(candidate: Candidate) -> float:
-    return abs(candidate.dollars) * (1.0 if candidate.is_new else REPEAT_WEIGHT)
+    return abs(candidate.dollars) * weight(candidate)
 
 
 def rank(

@@ -29,6 +29,7 @@ from agent.briefing.state import (
     Rendered,
     WrittenBriefing,
 )
+from agent.briefing.wording import short_kpi_label
 from agent.briefing.writers.template import short_label
 from agent.contacts import patient_contacts
 from tools.facts import Fact
@@ -44,11 +45,33 @@ MAX_KPIS = 8
 
 @dataclass(frozen=True)
 class KpiLine:
+    """One row of the key-numbers table: short label, value, previous period, industry range."""
+
     label: str
     value: str
+    previous: str = ""
+    target: str = ""
 
     def display(self) -> str:
         return self.value
+
+
+def kpi_line(fact_id: str, gathered: Gathered) -> KpiLine:
+    """The table row of a KPI fact with the comparisons in `gathered.kpi_compare`."""
+    facts = gathered.facts.facts
+    fact = facts[fact_id]
+    days = (
+        (fact.period_end - fact.period_start).days + 1
+        if fact.period_start and fact.period_end
+        else 0
+    )
+    previous_id, low_id, high_id = (gathered.kpi_compare.get(fact_id) or ["", "", ""])[:3]
+    previous = facts[previous_id].display() if previous_id in facts else ""
+    target = ""
+    if low_id in facts and high_id in facts:
+        target = f"{facts[low_id].display()}–{facts[high_id].display()}"
+    label = short_kpi_label(fact_id, days, fact.period_end)
+    return KpiLine(label, fact.display(), previous, target)
 
 
 def kpi_label(fact: Fact) -> str:
@@ -81,7 +104,11 @@ def status_line(verification: dict[str, Any]) -> str:
     """One line on how the text was written and checked."""
     checked = verification.get("checked", 0)
     if verification.get("fallback"):
-        return "template text (the model's draft failed verification)"
+        reason = str(verification.get("fallback_reason") or "")
+        if reason == "no model configured" and verification.get("passed"):
+            return f"template text (no model configured); all {checked} figures verified"
+        if reason != "no model configured":
+            return "template text (the model's draft failed verification)"
     if verification.get("passed"):
         who = "written by the model" if verification.get("writer") == "llm" else "template text"
         return f"{who}; all {checked} figures verified"
@@ -127,11 +154,7 @@ def render_briefing(
     pseudonyms (Slack)."""
     env = _environment()
     facts = gathered.facts.facts
-    kpis = [
-        KpiLine(kpi_label(facts[fid]), facts[fid].display())
-        for fid in gathered.kpi_fact_ids
-        if fid in facts
-    ][:MAX_KPIS]
+    kpis = [kpi_line(fid, gathered) for fid in gathered.kpi_fact_ids if fid in facts][:MAX_KPIS]
     headers, portfolio = _portfolio(gathered)
     day = gathered.for_date.isoformat()
     url = briefing_url(app_base_url, gathered.scope, day)

@@ -45,6 +45,12 @@ class Candidate(BaseModel):
     fact_ids: list[str] = Field(default_factory=list)
     is_new: bool = True
     first_seen: date | None = None
+    news: Literal["new", "changed", "repeat"] = Field(
+        default="new", description="Against the previous briefing (`agent.briefing.news`)."
+    )
+    reported_on: date | None = None
+    reported_dollars: float | None = None
+    period_end: date | None = Field(default=None, description="Last day the finding is about.")
     location_id: int | None = None
     provider_id: int | None = None
     series_key: str | None = None
@@ -88,6 +94,14 @@ class Gathered(BaseModel):
     for_date: date
     facts: FactSet = Field(default_factory=FactSet)
     kpi_fact_ids: list[str] = Field(default_factory=list)
+    kpi_compare: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="KPI fact id → [previous period's fact id, industry range low, high] "
+        '("" where none): the comparison each key number needs.',
+    )
+    display_names: dict[str, str] = Field(
+        default_factory=dict, description="Scope key (`provider:3`) → the name a reader uses."
+    )
     candidates: list[Candidate] = Field(default_factory=list)
     at_risk: list[CallCandidate] = Field(default_factory=list)
     at_risk_total_fact_id: str | None = None
@@ -128,6 +142,7 @@ class WrittenPoint(BaseModel):
     text: str
     action: str
     fact_ids: list[str] = Field(default_factory=list)
+    repeat: bool = Field(default=False, description="Told before: rendered as one line.")
 
 
 class CallLine(BaseModel):

@@ -33,6 +33,8 @@ def test_brief_formats_delivery_and_errors(cli: Cli) -> None:
     llm = cli("brief", "--location", "2", "--writer", "llm")
     assert llm.exit_code == 0
     assert "no model configured" in llm.stderr and "writer template" in llm.stderr
+    assert "template text (no model configured)" in llm.stdout  # the briefing's status line
+    assert "failed verification" not in llm.stdout + llm.stderr
 
     missing = cli("brief", "--location", "99")
     assert missing.exit_code == 2

@@ -164,6 +164,7 @@ def write_llm(
 def _to_written(parsed: _LlmOutput, outline: Outline, gathered: Gathered) -> WrittenBriefing:
     if outline.call_list and not parsed.call_list_intro.strip():
         raise ValueError("the answer has no call_list_intro")
+    repeats = {c.key for c in outline.points if c.news == "repeat"}  # rendered in one line
     return WrittenBriefing(
         headline=parsed.headline.strip(),
         points=[
@@ -173,6 +174,7 @@ def _to_written(parsed: _LlmOutput, outline: Outline, gathered: Gathered) -> Wri
                 text=p.text.strip(),
                 action=p.action.strip(),
                 fact_ids=p.fact_ids,
+                repeat=p.key in repeats,
             )
             for p in parsed.points
         ],

@@ -37,10 +37,11 @@ def test_points_in_dollar_order_each_with_its_dollars(engine: Engine) -> None:
     headline = "# Greenwich: Maya Patel's rebooking rate fell — $18,750 a month at stake"
     assert markdown.startswith(headline)
     # Call list: most at stake first; its total 4,100 + 3,200 = 7,300.
-    assert "Call these 2 patients — $7,300 of yearly spend at stake." in markdown
+    assert "Call these 2 patients — $7,300 at stake over the next 12 months." in markdown
     assert markdown.index("⟦patient:101⟧ | Neurotoxin · Days overdue: 61 · $4,100") < (
         markdown.index("⟦patient:102⟧ | Filler · Days overdue: 45 · $3,200")
     )
+    assert "$4,100 at stake over 12 months |" in markdown
 
 
 def test_an_announced_issue_counts_for_less(engine: Engine) -> None:

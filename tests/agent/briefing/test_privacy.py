@@ -14,8 +14,7 @@ from sqlalchemy import Engine, select, update
 from sqlmodel import Session
 
 from agent.briefing.gather_tools import ToolsGatherer
-from agent.briefing.graph import outgoing, run_briefing
-from agent.briefing.rank import rank
+from agent.briefing.graph import outgoing, rank_with_news, run_briefing
 from agent.briefing.writers.template import write_template
 from store import tables as t
 from store.demo import DemoConfig, build_demo
@@ -40,7 +39,7 @@ def test_no_phi_in_prompts_llm_calls_or_logs(
     build_demo(engine, DemoConfig(seed=3, patients=1500))
     gatherer = ToolsGatherer(persist=False)
     gathered = gatherer(engine, organization_id=1, location_id=None, as_of=AS_OF)
-    outline, ranked = rank(gathered)
+    outline, ranked = rank_with_news(engine, gathered)  # as the graph ranks
     assert outline.call_list, "the small demo must have patients to call"
     secrets: list[str] = []
     with engine.begin() as conn:
