@@ -32,6 +32,24 @@ import store.models  # noqa: F401  (registers tables)
 from store.db import make_engine
 from store.demo import DemoConfig, build_demo
 
+
+def _import_cli_modules() -> None:
+    """Create the CLI modules' Rich consoles now, with no COLUMNS set: a Console created while
+    COLUMNS is set keeps that width for good, so a module first imported inside one test's
+    `CliRunner.invoke(env={"COLUMNS": "120"})` would cut the tables of later tests that ask for
+    200 (on whichever xdist worker ran them in that order)."""
+    import importlib
+    import pkgutil
+
+    import clarity
+
+    for module in pkgutil.iter_modules(clarity.__path__):
+        if module.name.startswith("cli"):
+            importlib.import_module(f"clarity.{module.name}")
+
+
+_import_cli_modules()
+
 DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 BACKENDS = ("sqlite", "postgresql")
 
