@@ -138,7 +138,7 @@ def show_briefing(engine: Engine) -> BriefingResult:
         console.print(f"[bold red]briefing failed:[/] {type(exc).__name__}: {exc}")
         raise typer.Exit(1) from None
     console.rule("[bold]Daily briefing")
-    console.print(Markdown(resolve_identities(engine, result.rendered.markdown)))
+    console.print(Markdown(resolve_identities(engine, result.rendered.markdown, markdown=True)))
     for delivery in result.deliveries:
         console.print(
             f"[dim]{delivery.channel} → {delivery.recipient}: {delivery.status}"

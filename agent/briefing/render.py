@@ -31,6 +31,7 @@ from agent.briefing.state import (
     WrittenBriefing,
 )
 from agent.briefing.writers.template import short_label
+from clarity import literal
 from store import tables as t
 from tools.facts import Fact
 
@@ -62,8 +63,11 @@ def kpi_label(fact: Fact) -> str:
     return label
 
 
-@lru_cache(maxsize=1)
-def _environment() -> Environment:
+@lru_cache(maxsize=3)
+def _environment(kind: str = "html") -> Environment:
+    """Templates of one kind: `html` autoescapes; in `md` every `{{ }}` is escaped as literal
+    Markdown and in `txt` control characters are made visible (names come from imported files)."""
+    finalize = {"md": literal.markdown, "txt": literal.visible}.get(kind)
     return Environment(
         loader=FileSystemLoader(str(TEMPLATES_DIR)),
         undefined=StrictUndefined,
@@ -71,6 +75,7 @@ def _environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        **({"finalize": finalize} if finalize else {}),
     )
 
 
@@ -151,8 +156,8 @@ def render_briefing(
     }
     return Rendered(
         subject=f"{gathered.scope_label} briefing, {day}: {written.headline}"[:200],
-        markdown=env.get_template("briefing.md.j2").render(**context),
-        text=env.get_template("briefing.txt.j2").render(**context),
+        markdown=_environment("md").get_template("briefing.md.j2").render(**context),
+        text=_environment("txt").get_template("briefing.txt.j2").render(**context),
         html=env.get_template("briefing_email.html.j2").render(**context),
         slack_text=written.headline,
         slack_blocks=slack_blocks(written, gathered, url=url, status=context["status"]),
@@ -261,16 +266,20 @@ def patient_contacts(engine: Engine, patient_ids: set[int]) -> dict[int, str]:
     return contacts
 
 
-def resolve_identities(engine: Engine, text: str, *, html: bool = False) -> str:
+def resolve_identities(
+    engine: Engine, text: str, *, html: bool = False, markdown: bool = False
+) -> str:
     """Replace every `⟦patient:ID⟧` marker with the patient's name and phone (or pseudonym
-    when the row is gone)."""
+    when the row is gone), escaped for HTML or Markdown, control characters made visible."""
     ids = {int(match) for match in MARKER.findall(text)}
     contacts = patient_contacts(engine, ids)
 
     def replace(match: re.Match[str]) -> str:
         patient_id = int(match.group(1))
         value = contacts.get(patient_id, f"P-{patient_id}")
-        return html_lib.escape(value) if html else value
+        if html:
+            return html_lib.escape(literal.visible(value))
+        return literal.markdown(value) if markdown else literal.visible(value)
 
     return MARKER.sub(replace, text)
 
