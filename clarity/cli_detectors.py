@@ -21,6 +21,7 @@ from rich.console import Console
 from rich.table import Table
 
 from clarity.cli_common import StoreContext, fail, parse_day, store_context
+from clarity.literal import terminal
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -113,7 +114,7 @@ def anomalies(
     for column in ("$ impact", "finding", "score"):
         table.add_column(column, justify="left" if column == "finding" else "right")
     for d in drafts:
-        table.add_row(f"${d.dollars:,.0f}", d.title, f"{d.evidence['score']:+.1f}")
+        table.add_row(f"${d.dollars:,.0f}", terminal(d.title), f"{d.evidence['score']:+.1f}")
     console.print(table)
 
 
@@ -210,11 +211,11 @@ def at_risk(
     for r in rows:
         table.add_row(
             f"${r.dollars_at_stake:,.0f}",
-            f"{names.get(r.patient_id, '')} ({r.pseudonym})",
-            f"{r.last_treatment} {r.last_visit.isoformat()}",
+            terminal(f"{names.get(r.patient_id, '')} ({r.pseudonym})"),
+            terminal(f"{r.last_treatment} {r.last_visit.isoformat()}"),
             f"{r.days_overdue} d",
             f"{r.p_return:.0%}",
-            ", ".join(_tag(reason) for reason in r.reasons[:-1]),
+            terminal(", ".join(_tag(reason) for reason in r.reasons[:-1])),
         )
     console.print(table)
 
@@ -263,10 +264,10 @@ def no_show_risk(
         table.add_row(
             f"{r.p_no_show:.0%}",
             f"{r.local_hour:02d}:00",
-            f"{names.get(r.patient_id, '')} ({r.pseudonym})",
-            r.service,
+            terminal(f"{names.get(r.patient_id, '')} ({r.pseudonym})"),
+            terminal(r.service),
             f"${r.expected_loss:,.0f}",
-            "; ".join(r.reasons),
+            terminal("; ".join(r.reasons)),
         )
     console.print(table)
 

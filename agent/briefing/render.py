@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import html as html_lib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -63,11 +64,17 @@ def kpi_label(fact: Fact) -> str:
     return label
 
 
+def _as_is(value: object) -> object:
+    return value
+
+
 @lru_cache(maxsize=3)
 def _environment(kind: str = "html") -> Environment:
     """Templates of one kind: `html` autoescapes; in `md` every `{{ }}` is escaped as literal
     Markdown and in `txt` control characters are made visible (names come from imported files)."""
-    finalize = {"md": literal.markdown, "txt": literal.visible}.get(kind)
+    finalize: Callable[[object], object] = {"md": literal.markdown, "txt": literal.visible}.get(
+        kind, _as_is
+    )
     return Environment(
         loader=FileSystemLoader(str(TEMPLATES_DIR)),
         undefined=StrictUndefined,
@@ -75,7 +82,7 @@ def _environment(kind: str = "html") -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
-        **({"finalize": finalize} if finalize else {}),
+        finalize=finalize,
     )
 
 
