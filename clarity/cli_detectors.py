@@ -34,6 +34,7 @@ ORG = typer.Option(
     None, "--org", help="Organization id (needed when the store holds several organizations)."
 )
 JSON = typer.Option(False, "--json", help="Machine-readable output.")
+DEFAULT_AT_RISK_LIMIT = 25
 
 
 def register(app: typer.Typer) -> None:
@@ -184,7 +185,12 @@ def at_risk(
     location: int | None = LOCATION,
     as_of: str | None = AS_OF,
     horizon_days: int = typer.Option(90, "--horizon-days", min=7, max=730),
-    limit: int | None = typer.Option(25, "--limit", min=1, help="How many patients to list."),
+    limit: int | None = typer.Option(
+        None, "--limit", min=1, help="How many patients to list (default 25; --all: every one)."
+    ),
+    every: bool = typer.Option(
+        False, "--all", help="Every scored patient, not only the overdue or drifting ones."
+    ),
     org: int | None = ORG,
     as_json: bool = JSON,
 ) -> None:
@@ -199,10 +205,14 @@ def at_risk(
         organization_id=ctx.organization_id,
         location_id=location,
         horizon_days=horizon_days,
-        limit=limit,
+        limit=limit if limit is not None or every else DEFAULT_AT_RISK_LIMIT,
+        include_all=every,
     )
     if as_json:
         _emit_json([r.model_dump(mode="json") for r in rows])
+        return
+    if not rows:
+        console.print(_no_one_at_risk(engine, day, every))
         return
     names = _names(engine, [r.patient_id for r in rows])
     table = Table(title=f"At-risk patients as of {day} (next {horizon_days} days)")
@@ -218,6 +228,27 @@ def at_risk(
             terminal(", ".join(_tag(reason) for reason in r.reasons[:-1])),
         )
     console.print(table)
+
+
+def _no_one_at_risk(engine: Engine, day: object, every: bool) -> str:
+    """Why the list is empty: no visit or purchase history at all, or nobody flagged."""
+    from sqlalchemy import func, select
+
+    from store import tables as t
+
+    a, sale = t.appointment, t.sale
+    with engine.connect() as conn:
+        visits = conn.execute(select(func.count()).where(a.c.status == "completed")).scalar()
+        bought = conn.execute(select(func.count()).where(sale.c.patient_id.is_not(None))).scalar()
+    history = bool(visits or bought)
+    if not history:
+        return (
+            f"no patient history up to {day}: at-risk needs completed appointments or "
+            "purchases linked to patients"
+        )
+    if every:
+        return f"no patient with a visit or purchase up to {day} in this scope"
+    return f"no patient is overdue or drifting away as of {day} (--all lists every scored patient)"
 
 
 def _tag(reason: str) -> str:
