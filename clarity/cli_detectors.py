@@ -264,37 +264,49 @@ def _tag(reason: str) -> str:
 def no_show_risk(
     location: int | None = LOCATION,
     day_text: str | None = typer.Option(None, "--date", help="Day to check (default: tomorrow)."),
+    from_text: str | None = typer.Option(None, "--from", help="First day of a range to check."),
+    to_text: str | None = typer.Option(
+        None, "--to", help="Last day of the range, inclusive (default: a week from --from)."
+    ),
     as_of: str | None = AS_OF,
     org: int | None = ORG,
     as_json: bool = JSON,
 ) -> None:
-    """Tomorrow's (or --date's) booked appointments, riskiest first, for the front desk."""
+    """Tomorrow's (or --date's, or --from..--to's) booked appointments, riskiest first, for
+    the front desk. A range is scored with one fitted model."""
     from tools.no_show_risk import score_upcoming
 
     chosen = parse_day(day_text, "--date")
+    first, last_day = parse_day(from_text, "--from"), parse_day(to_text, "--to")
+    if chosen and (first or last_day):
+        fail("pass either --date or --from/--to, not both")
     ctx = _context(org, location, as_of)
     engine, last = ctx.engine, ctx.as_of
-    day = chosen or last + timedelta(days=1)
+    start = chosen or first or last + timedelta(days=1)
+    end = chosen or last_day or (start if not first else start + timedelta(days=6))
+    if end < start:
+        fail(f"--to {end} is before --from {start}")
     # score_upcoming has no organization filter: keep the scope's locations only.
     risks = [
         r
-        for r in score_upcoming(engine, as_of=last, location_id=location, day=day)
+        for r in score_upcoming(engine, as_of=last, location_id=location, start=start, end=end)
         if r.location_id in ctx.location_ids
     ]
     if as_json:
         _emit_json([r.model_dump(mode="json") for r in risks])
         return
+    when = str(start) if start == end else f"{start} to {end}"
     if not risks:
-        console.print(f"no booked appointments on {day}")
+        console.print(f"no booked appointments on {when}")
         return
     names = _names(engine, [r.patient_id for r in risks])
-    table = Table(title=f"No-show risk, {day} ({risks[0].method})")
+    table = Table(title=f"No-show risk, {when} ({risks[0].model_kind})")
     for column in ("risk", "time", "patient", "service", "expected loss", "why"):
         table.add_column(column, justify="right" if column in ("risk", "expected loss") else "left")
     for r in risks:
         table.add_row(
             f"{r.p_no_show:.0%}",
-            f"{r.local_hour:02d}:00",
+            "hour unknown" if r.local_hour is None else f"{r.local_date:%a} {r.local_hour:02d}:00",
             terminal(f"{names.get(r.patient_id, '')} ({r.pseudonym})"),
             terminal(r.service),
             f"${r.expected_loss:,.0f}",

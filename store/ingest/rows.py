@@ -222,6 +222,9 @@ def build_patient(v: dict[str, Any], ctx: Context) -> Row:
 # --------------------------------------------------------------------------- activity
 
 
+BOOKING_FACTS = ("reminder_sent", "confirmed", "deposit_paid")
+
+
 def build_appointment(v: dict[str, Any], ctx: Context) -> Row:
     resolver = ctx.resolver
     location_id = resolver.location(v.get("location_external_id"))
@@ -264,6 +267,8 @@ def build_appointment(v: dict[str, Any], ctx: Context) -> Row:
         "booked_at": _utc(v.get("booked_at"), v, loc_zone),
         "booking_channel": vocab_key(v["booking_channel"]) if v.get("booking_channel") else None,
         "cancelled_at": _utc(v.get("cancelled_at"), v, loc_zone),
+        # Only the booking facts the file has: a file without them leaves stored ones alone.
+        **{k: v[k] for k in BOOKING_FACTS if k in v},
     }
 
 
