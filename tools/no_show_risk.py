@@ -253,9 +253,12 @@ class NoShowModel:
 
     def predict(self, rows: _Rows, mask: np.ndarray) -> np.ndarray:
         if self.classifier is not None:
-            raw = np.asarray(
-                self.classifier.predict_proba(_features(rows, mask, self.locations))[:, 1]
-            )
+            from threadpoolctl import threadpool_limits
+
+            with threadpool_limits(limits=1):
+                raw = np.asarray(
+                    self.classifier.predict_proba(_features(rows, mask, self.locations))[:, 1]
+                )
             offset = np.array([self.shift.get(int(loc), 0.0) for loc in rows.location[mask]])
             return _shifted(raw, offset)
         return np.array(
@@ -312,6 +315,15 @@ def _auc(y: np.ndarray, p: np.ndarray) -> float:
 def fit_no_show_model(rows: _Rows, as_of: date, *, kind: str | None = None) -> NoShowModel:
     """Fit on the completed/no-show rows of the `TRAINING_DAYS` ending `as_of` (module doc).
     `kind` forces "logistic" or "boosting" (the back-test still calibrates per location)."""
+    from threadpoolctl import threadpool_limits  # scikit-learn's own dependency
+
+    # One BLAS/OpenMP thread: with other processes on the cores, oversubscribed threads made a
+    # 12,000-row fit take 37 s (boosting) and 5.8 s (logistic) instead of 1.7 s and 0.1 s.
+    with threadpool_limits(limits=1):
+        return _fit(rows, as_of, kind)
+
+
+def _fit(rows: _Rows, as_of: date, kind: str | None) -> NoShowModel:
     days = np.array([(as_of - d).days for d in rows.day])
     train = np.isin(rows.status, ("completed", "no_show")) & (days >= 0) & (days < TRAINING_DAYS)
     labels = rows.status[train] == "no_show"
