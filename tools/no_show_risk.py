@@ -404,22 +404,31 @@ def _data_version(engine: Engine) -> tuple[int, int]:
 
 
 _ModelKey = tuple[date, tuple[int, int]]
-# Per engine (dropped with it): fitted models by (as-of, data version); a handful at most.
-_MODELS: weakref.WeakKeyDictionary[Engine, dict[_ModelKey, NoShowModel]] = (
+# Per engine (dropped with it): by (as-of, data version), the fitted model, the loaded rows and
+# the last day they reach; a handful at most.
+_MODELS: weakref.WeakKeyDictionary[Engine, dict[_ModelKey, tuple[NoShowModel, _Rows, date]]] = (
     weakref.WeakKeyDictionary()
 )
 _CACHE_SIZE = 4
 
 
-def cached_model(engine: Engine, as_of: date, rows: _Rows) -> NoShowModel:
-    """The model fitted as of `as_of` on this store's current data, fitted once."""
+def cached_model(
+    engine: Engine, as_of: date, until: date | None = None
+) -> tuple[NoShowModel, _Rows]:
+    """The model fitted as of `as_of` on this store's current data (fitted once) and the rows
+    up to `until` (loaded again only when a later day is asked for)."""
     key = (as_of, _data_version(engine))
     cache = _MODELS.setdefault(engine, {})
-    if key not in cache:
-        if len(cache) >= _CACHE_SIZE:
-            cache.pop(next(iter(cache)))
-        cache[key] = fit_no_show_model(rows, as_of)
-    return cache[key]
+    wanted = max(as_of + timedelta(days=60), until or as_of)
+    found = cache.get(key)
+    if found is not None and found[2] >= wanted:
+        return found[0], found[1]
+    rows = load_history(engine, as_of, until)
+    model = found[0] if found is not None else fit_no_show_model(rows, as_of)
+    if found is None and len(cache) >= _CACHE_SIZE:
+        cache.pop(next(iter(cache)))
+    cache[key] = (model, rows, wanted)
+    return model, rows
 
 
 def score_upcoming(
@@ -435,8 +444,7 @@ def score_upcoming(
     inclusive, when given), riskiest first."""
     if day is not None:
         start = end = day
-    rows = load_history(engine, as_of, end)
-    model = cached_model(engine, as_of, rows)
+    model, rows = cached_model(engine, as_of, end)
     upcoming = (rows.status == "booked") & np.array([d > as_of for d in rows.day], dtype=bool)
     if start is not None:
         upcoming &= np.array([d >= start for d in rows.day], dtype=bool)

@@ -104,6 +104,7 @@ def test_stored_and_cli_markdown_render_names_literally(engine: Engine) -> None:
         stored = session.exec(select(Briefing)).one()
         text_md = stored.text_md
         html = stored.html
+    assert html is not None
     _check_markdown(text_md)
     # `clarity brief --format md` resolves the same rendered Markdown the same way.
     _check_markdown(resolve_identities(engine, result.rendered.markdown, markdown=True))
@@ -114,6 +115,7 @@ def test_stored_and_cli_markdown_render_names_literally(engine: Engine) -> None:
 def test_plain_text_and_email_show_control_characters_as_escapes(engine: Engine) -> None:
     result = _hostile_briefing(engine)
     message = outgoing(engine, 1, result.rendered)
+    assert message.html is not None
     assert "\x1b" not in message.text
     assert f"{SHOWN} |" in message.text  # the name itself, unchanged but for ESC
     assert LOCATION in message.text
