@@ -73,7 +73,9 @@ def main() -> None:
     except Exception as exc:
         if not _is_user_error(exc):
             raise
-        _errors.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        from clarity.literal import markup
+
+        _errors.print(f"[bold red]error:[/] {markup(exc)}", highlight=False, soft_wrap=True)
         sys.exit(2)
 
 

@@ -52,7 +52,7 @@ def render_output(engine: Engine, result: BriefingResult, fmt: Format) -> str:
             indent=2,
             ensure_ascii=False,
         )
-    return resolve_identities(engine, rendered.markdown)
+    return resolve_identities(engine, rendered.markdown, markdown=True)
 
 
 def summary_line(result: BriefingResult) -> str:

@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, NoReturn
 import typer
 from rich.console import Console
 
+from clarity import literal
+
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
@@ -47,7 +49,7 @@ def open_engine(current: Settings | None = None, *, migrate: bool = True) -> Eng
 
 def fail(message: str, code: int = 2) -> NoReturn:
     """One red line on stderr and exit `code` (2: the user's input or data is the problem)."""
-    errors.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    errors.print(f"[bold red]error:[/] {literal.markup(message)}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
 
 

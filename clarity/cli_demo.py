@@ -28,6 +28,7 @@ from rich.table import Table
 
 from clarity.cli_brief import summary_line
 from clarity.cli_common import dollars, fail, open_engine, settings
+from clarity.literal import markup, terminal
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -88,13 +89,17 @@ def print_summary(engine: Engine) -> None:
     from store.summary import practice_summary
 
     summary = practice_summary(engine)
-    console.rule(f"[bold]{summary.organization or 'Practice'}")
+    console.rule(f"[bold]{markup(summary.organization or 'Practice')}")
     locations = Table(title="Locations", show_edge=False)
     for column in ("id", "location", "time zone", "providers", "patients"):
         locations.add_column(column, justify="right" if column in ("id", "providers") else "left")
     for loc in summary.locations:
         locations.add_row(
-            str(loc.id), loc.name, loc.timezone, str(loc.providers), f"{loc.patients:,}"
+            str(loc.id),
+            terminal(loc.name),
+            terminal(loc.timezone),
+            str(loc.providers),
+            f"{loc.patients:,}",
         )
     console.print(locations)
     revenue = Table(title="Net revenue by month (all locations)", show_edge=False)
@@ -139,7 +144,7 @@ def show_briefing(engine: Engine) -> BriefingResult:
         console.print(f"[bold red]briefing failed:[/] {type(exc).__name__}: {exc}")
         raise typer.Exit(1) from None
     console.rule("[bold]Daily briefing")
-    console.print(Markdown(resolve_identities(engine, result.rendered.markdown)))
+    console.print(Markdown(resolve_identities(engine, result.rendered.markdown, markdown=True)))
     for delivery in result.deliveries:
         console.print(
             f"[dim]{delivery.channel} → {delivery.recipient}: {delivery.status}"

@@ -21,6 +21,7 @@ from rich.console import Console
 from rich.table import Table
 
 from clarity.cli_common import StoreContext, fail, parse_day, store_context
+from clarity.literal import terminal
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -33,6 +34,7 @@ ORG = typer.Option(
     None, "--org", help="Organization id (needed when the store holds several organizations)."
 )
 JSON = typer.Option(False, "--json", help="Machine-readable output.")
+DEFAULT_AT_RISK_LIMIT = 25
 
 
 def register(app: typer.Typer) -> None:
@@ -113,7 +115,7 @@ def anomalies(
     for column in ("$ impact", "finding", "score"):
         table.add_column(column, justify="left" if column == "finding" else "right")
     for d in drafts:
-        table.add_row(f"${d.dollars:,.0f}", d.title, f"{d.evidence['score']:+.1f}")
+        table.add_row(f"${d.dollars:,.0f}", terminal(d.title), f"{d.evidence['score']:+.1f}")
     console.print(table)
 
 
@@ -183,7 +185,12 @@ def at_risk(
     location: int | None = LOCATION,
     as_of: str | None = AS_OF,
     horizon_days: int = typer.Option(90, "--horizon-days", min=7, max=730),
-    limit: int | None = typer.Option(25, "--limit", min=1, help="How many patients to list."),
+    limit: int | None = typer.Option(
+        None, "--limit", min=1, help="How many patients to list (default 25; --all: every one)."
+    ),
+    every: bool = typer.Option(
+        False, "--all", help="Every scored patient, not only the overdue or drifting ones."
+    ),
     org: int | None = ORG,
     as_json: bool = JSON,
 ) -> None:
@@ -198,10 +205,14 @@ def at_risk(
         organization_id=ctx.organization_id,
         location_id=location,
         horizon_days=horizon_days,
-        limit=limit,
+        limit=limit if limit is not None or every else DEFAULT_AT_RISK_LIMIT,
+        include_all=every,
     )
     if as_json:
         _emit_json([r.model_dump(mode="json") for r in rows])
+        return
+    if not rows:
+        console.print(_no_one_at_risk(engine, day, every))
         return
     names = _names(engine, [r.patient_id for r in rows])
     table = Table(title=f"At-risk patients as of {day} (next {horizon_days} days)")
@@ -210,13 +221,34 @@ def at_risk(
     for r in rows:
         table.add_row(
             f"${r.dollars_at_stake:,.0f}",
-            f"{names.get(r.patient_id, '')} ({r.pseudonym})",
-            f"{r.last_treatment} {r.last_visit.isoformat()}",
+            terminal(f"{names.get(r.patient_id, '')} ({r.pseudonym})"),
+            terminal(f"{r.last_treatment} {r.last_visit.isoformat()}"),
             f"{r.days_overdue} d",
             f"{r.p_return:.0%}",
-            ", ".join(_tag(reason) for reason in r.reasons[:-1]),
+            terminal(", ".join(_tag(reason) for reason in r.reasons[:-1])),
         )
     console.print(table)
+
+
+def _no_one_at_risk(engine: Engine, day: object, every: bool) -> str:
+    """Why the list is empty: no visit or purchase history at all, or nobody flagged."""
+    from sqlalchemy import func, select
+
+    from store import tables as t
+
+    a, sale = t.appointment, t.sale
+    with engine.connect() as conn:
+        visits = conn.execute(select(func.count()).where(a.c.status == "completed")).scalar()
+        bought = conn.execute(select(func.count()).where(sale.c.patient_id.is_not(None))).scalar()
+    history = bool(visits or bought)
+    if not history:
+        return (
+            f"no patient history up to {day}: at-risk needs completed appointments or "
+            "purchases linked to patients"
+        )
+    if every:
+        return f"no patient with a visit or purchase up to {day} in this scope"
+    return f"no patient is overdue or drifting away as of {day} (--all lists every scored patient)"
 
 
 def _tag(reason: str) -> str:
@@ -232,41 +264,53 @@ def _tag(reason: str) -> str:
 def no_show_risk(
     location: int | None = LOCATION,
     day_text: str | None = typer.Option(None, "--date", help="Day to check (default: tomorrow)."),
+    from_text: str | None = typer.Option(None, "--from", help="First day of a range to check."),
+    to_text: str | None = typer.Option(
+        None, "--to", help="Last day of the range, inclusive (default: a week from --from)."
+    ),
     as_of: str | None = AS_OF,
     org: int | None = ORG,
     as_json: bool = JSON,
 ) -> None:
-    """Tomorrow's (or --date's) booked appointments, riskiest first, for the front desk."""
+    """Tomorrow's (or --date's, or --from..--to's) booked appointments, riskiest first, for
+    the front desk. A range is scored with one fitted model."""
     from tools.no_show_risk import score_upcoming
 
     chosen = parse_day(day_text, "--date")
+    first, last_day = parse_day(from_text, "--from"), parse_day(to_text, "--to")
+    if chosen and (first or last_day):
+        fail("pass either --date or --from/--to, not both")
     ctx = _context(org, location, as_of)
     engine, last = ctx.engine, ctx.as_of
-    day = chosen or last + timedelta(days=1)
+    start = chosen or first or last + timedelta(days=1)
+    end = chosen or last_day or (start if not first else start + timedelta(days=6))
+    if end < start:
+        fail(f"--to {end} is before --from {start}")
     # score_upcoming has no organization filter: keep the scope's locations only.
     risks = [
         r
-        for r in score_upcoming(engine, as_of=last, location_id=location, day=day)
+        for r in score_upcoming(engine, as_of=last, location_id=location, start=start, end=end)
         if r.location_id in ctx.location_ids
     ]
     if as_json:
         _emit_json([r.model_dump(mode="json") for r in risks])
         return
+    when = str(start) if start == end else f"{start} to {end}"
     if not risks:
-        console.print(f"no booked appointments on {day}")
+        console.print(f"no booked appointments on {when}")
         return
     names = _names(engine, [r.patient_id for r in risks])
-    table = Table(title=f"No-show risk, {day} ({risks[0].method})")
+    table = Table(title=f"No-show risk, {when} ({risks[0].model_kind})")
     for column in ("risk", "time", "patient", "service", "expected loss", "why"):
         table.add_column(column, justify="right" if column in ("risk", "expected loss") else "left")
     for r in risks:
         table.add_row(
             f"{r.p_no_show:.0%}",
-            f"{r.local_hour:02d}:00",
-            f"{names.get(r.patient_id, '')} ({r.pseudonym})",
-            r.service,
+            "hour unknown" if r.local_hour is None else f"{r.local_date:%a} {r.local_hour:02d}:00",
+            terminal(f"{names.get(r.patient_id, '')} ({r.pseudonym})"),
+            terminal(r.service),
             f"${r.expected_loss:,.0f}",
-            "; ".join(r.reasons),
+            terminal("; ".join(r.reasons)),
         )
     console.print(table)
 

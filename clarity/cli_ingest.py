@@ -9,10 +9,10 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 
 from clarity.cli_common import fail, open_engine, settings
+from clarity.literal import markup, terminal
 
 if TYPE_CHECKING:
     from clarity.settings import Settings
@@ -45,7 +45,7 @@ def _print_summary(result: IngestResult) -> None:
     if result.dry_run:
         title += " (dry run: nothing was saved)"
     # The title as its own line: a table title wraps to the (narrow) table's width.
-    console.print(f"[bold]{title}[/]", highlight=False)
+    console.print(f"[bold]{markup(title)}[/]", highlight=False)
     table = Table(show_edge=False, show_header=False)
     table.add_column("what")
     table.add_column("rows", justify="right")
@@ -88,17 +88,21 @@ def _print_summary(result: IngestResult) -> None:
             "were imported separately:[/]"
         )
         for item in result.ambiguous[:10]:
-            console.print(f"  line {item['line']}: could be {', '.join(item['candidates'])}")
+            console.print(
+                terminal(f"  line {item['line']}: could be {', '.join(item['candidates'])}")
+            )
     if result.rejects:
         shown = result.rejects[:10]
         console.print(f"first {len(shown)} rejected row(s):")
         for item in shown:
             column = f", column {item['column']}" if item["column"] else ""
-            console.print(f"  {item['file']} line {item['line']}{column}: {item['reason']}")
+            console.print(
+                terminal(f"  {item['file']} line {item['line']}{column}: {item['reason']}")
+            )
         if result.run_id is not None and result.rejected > len(shown):
             console.print(f"all of them: clarity ingest --show-rejects {result.run_id}")
     for note in result.details.get("notes", []):
-        console.print(f"[yellow]note:[/] {escape(note)}", highlight=False)
+        console.print(f"[yellow]note:[/] {markup(note)}", highlight=False)
     if result.run_id is not None:
         console.print(f"run {result.run_id} ({result.status}) in {result.seconds:.1f} s")
 
@@ -129,14 +133,21 @@ def _show_rejects(run_id: int, as_json: bool) -> None:
         sys.stdout.write(json.dumps(rows, default=str, indent=2) + "\n")
         return
     console.print(
-        f"run {run_id}: {run['kind']} from {run['path']} — {run['status']}, "
-        f"{run['rejected']:,} rejected"
+        terminal(
+            f"run {run_id}: {run['kind']} from {run['path']} — {run['status']}, "
+            f"{run['rejected']:,} rejected"
+        )
     )
     table = Table(show_edge=False)
     for column in ("file", "line", "column", "reason"):
         table.add_column(column, justify="right" if column == "line" else "left")
     for row in rows:
-        table.add_row(row["file"], str(row["line"]), row["column"] or "", row["reason"])
+        table.add_row(
+            terminal(row["file"]),
+            str(row["line"]),
+            terminal(row["column"] or ""),
+            terminal(row["reason"]),
+        )
     console.print(table)
 
 

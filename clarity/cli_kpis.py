@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.table import Table
 
 from clarity.cli_common import fail, scope_errors, settings, store_context
+from clarity.literal import markup, terminal
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -85,7 +86,7 @@ def kpis(
         print(json.dumps(snapshot.model_dump(mode="json"), indent=2))
         return
     table = Table(
-        title=f"{snapshot.name} — {chosen.label()} (vs {snapshot.previous_start:%Y-%m-%d}.."
+        title=f"{markup(snapshot.name)} — {chosen.label()} (vs {snapshot.previous_start:%Y-%m-%d}.."
         f"{snapshot.previous_end:%Y-%m-%d})",
         show_edge=False,
     )
@@ -98,7 +99,7 @@ def kpis(
         if peers is not None and peers.median is not None:
             median = current.model_copy(update={"value": peers.median})
         table.add_row(
-            entry.current.label,
+            terminal(entry.current.label),
             _show(current),
             _show(entry.previous.fact),
             (entry.industry.words or "—") if entry.industry else "—",
@@ -220,7 +221,11 @@ def findings(
     for draft in drafts:
         marker = " (new)" if new.get(draft.fingerprint()) else ""
         table.add_row(
-            f"${draft.dollars:,.0f}", draft.kind, draft.scope, draft.title + marker, draft.formula
+            f"${draft.dollars:,.0f}",
+            draft.kind,
+            terminal(draft.scope),
+            terminal(draft.title + marker),
+            terminal(draft.formula),
         )
     console.print(table)
     if not drafts:

@@ -26,6 +26,7 @@ from rich.console import Console
 from rich.table import Table
 
 from clarity.cli_common import fail, open_engine, settings, store_context
+from clarity.literal import terminal
 
 app = typer.Typer(help="Outreach: draft, approve / edit / reject, send once.", no_args_is_help=True)
 _console = Console()
@@ -78,13 +79,13 @@ def _print_rows(rows: list[dict[str, Any]], as_json: bool, title: str) -> None:
         verdict = "ok" if policy["passed"] else ", ".join(v["rule"] for v in policy["violations"])
         table.add_row(
             str(data["id"]),
-            data["patient"],
+            terminal(data["patient"]),
             data["purpose"],
             data["channel"],
             data["state"],
             verdict,
-            data["reason"] or "",
-            data["body"],
+            terminal(data["reason"] or ""),
+            terminal(data["body"]),
         )
     _console.print(table)
 

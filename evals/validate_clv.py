@@ -27,7 +27,7 @@ from rich.console import Console
 from rich.table import Table
 from sklearn.metrics import roc_auc_score
 
-from tools.clv import Purchases, RepeatPurchaseModel, dedupe, summarise
+from tools.clv import Purchases, RepeatPurchaseModel, dedupe, fit_repeat_model, summarise
 
 WHEEL = "lifetimes==0.11.3"
 DATA_FILE = "lifetimes/datasets/CDNOW_sample.txt"
@@ -86,7 +86,7 @@ def evaluate(purchases: Purchases) -> tuple[int, float, list[Row], RepeatPurchas
         purchases.time[purchases.time <= cut],
         purchases.n_customers,
     )
-    model = RepeatPurchaseModel.fit(calibration, cut=cut, horizon=horizon)
+    model = fit_repeat_model(calibration, cut=cut, horizon=horizon)
     p_return, expected = model.predict(s, horizon)
     plain = model.bgnbd
     plain_expected = plain.expected_purchases(horizon, s.x, s.t_x, s.big_t)

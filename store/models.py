@@ -197,7 +197,10 @@ class Appointment(SQLModel, table=True):
     booked_at: datetime | None = None
     booking_channel: str | None = None  # online, phone, front_desk, rebooked_at_checkout
     cancelled_at: datetime | None = None
-    reminder_sent: bool = False
+    # Booking facts from the export; None = the export did not say (not "no").
+    reminder_sent: bool | None = None
+    confirmed: bool | None = None
+    deposit_paid: bool | None = None
     source: str = "clarity"
     external_id: str | None = None
 

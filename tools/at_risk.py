@@ -2,7 +2,10 @@
 
 For every patient with a completed visit up to `as_of` and nothing booked after it:
 
-- *visits* are completed appointments, one per patient and local day;
+- *visits* are completed appointments, one per patient and local day; at a location with no
+  completed appointment up to `as_of` (a point-of-sale-only export: purchases imported as
+  sales, no appointments) the patient's purchase days there — local days with a sale of a
+  positive gross amount — are the visits, the sale's service (if any) standing for the visit;
 - *due interval* of a visit = the service's `rebook_max_days`; inside a course
   (`course_sessions`) the same, after the course's last session a maintenance interval of 300
   days; services without an interval (consultations) use 90 days. The patient's own cadence
@@ -28,7 +31,8 @@ For every patient with a completed visit up to `as_of` and nothing booked after 
   organization, the fitted scores are also stored (`tools.at_risk_snapshot`), so a briefing in a
   fresh process later that day reads them instead of fitting again.
 
-Listed: patients overdue or with a churn signal, ranked by dollars at stake.
+Listed: patients overdue or with a churn signal, ranked by dollars at stake; with
+`include_all`, every scored patient (booked ones too), in the same order.
 """
 
 from __future__ import annotations
@@ -39,12 +43,12 @@ from datetime import date, timedelta
 
 import numpy as np
 from pydantic import BaseModel, computed_field
-from sqlalchemy import Engine, case, func, select
+from sqlalchemy import Connection, Engine, Row, case, func, select
 
 from store import tables as t
 from store.models import pseudonym
 from tools import at_risk_snapshot
-from tools.clv import Purchases, Summary, summarise
+from tools.clv import Purchases, Summary, fit_repeat_model, summarise
 from tools.facts import Fact, FactMaker
 
 SOURCE = "tools.at_risk"
@@ -118,6 +122,10 @@ def _load_visits(engine: Engine, as_of: date) -> tuple[np.ndarray, _Visits, dict
             .where(a.c.status == "completed", a.c.local_date <= as_of)
             .order_by(a.c.patient_id, a.c.local_date, a.c.start_at)
         ).all()
+        purchases = _purchase_days(conn, as_of, {int(r[3]) for r in rows})
+    if purchases:
+        # Stable: within a day, appointment rows keep their start order.
+        rows = sorted([*rows, *purchases], key=lambda r: (r[0], _d(r[1])))
     if not rows:
         empty = np.zeros(0, dtype=np.int64)
         return empty, _Visits(empty, empty, empty, empty, empty, empty), services
@@ -143,6 +151,17 @@ def _load_visits(engine: Engine, as_of: date) -> tuple[np.ndarray, _Visits, dict
     due = np.where(course_done, MAINTENANCE_DUE_DAYS, max_days)
     mid = np.where(course_done, (120 + MAINTENANCE_DUE_DAYS) / 2, (min_days + max_days) / 2)
     return patients, _Visits(index, day, due, mid, svc, loc), services
+
+
+def _purchase_days(conn: Connection, as_of: date, visited_locations: set[int]) -> list[Row]:
+    """Sales that stand for visits: at locations without completed appointments (module doc)."""
+    s = t.sale
+    query = select(s.c.patient_id, s.c.local_date, s.c.service_id, s.c.location_id).where(
+        s.c.patient_id.is_not(None), s.c.local_date <= as_of, s.c.gross_cents > 0
+    )
+    if visited_locations:
+        query = query.where(s.c.location_id.not_in(sorted(visited_locations)))
+    return list(conn.execute(query.order_by(s.c.patient_id, s.c.local_date, s.c.paid_at)).all())
 
 
 def _interval(service: tuple | None, which: str) -> float:
@@ -316,14 +335,10 @@ def _score(
 def _fit_and_predict(
     log: Purchases, visits: _Visits, n: int, cut: float, horizon_days: int, summary: Summary
 ) -> tuple[np.ndarray, np.ndarray]:
-    from tools.clv import RepeatPurchaseModel  # scipy/sklearn: only when a fit is needed
-
-    model = RepeatPurchaseModel.fit(
+    model = fit_repeat_model(
         log,
         cut=cut,
         horizon=float(horizon_days),
-        drift_cuts=3,
-        max_fit_customers=5_000,
         extra=lambda c: _overdue_ratio(visits, n, c)[:, None],
     )
     return model.predict(summary, float(horizon_days), _overdue_ratio(visits, n, cut)[:, None])
@@ -407,8 +422,10 @@ def at_risk_patients(
     location_id: int | None = None,
     horizon_days: int = 90,
     limit: int | None = None,
+    include_all: bool = False,
 ) -> list[AtRiskPatient]:
-    """Patients overdue or showing churn signals, most dollars at stake first (module doc)."""
+    """Patients overdue or showing churn signals (every scored patient with `include_all`),
+    most dollars at stake first (module doc)."""
     scored = _score(engine, as_of, horizon_days, organization_id)
     if scored is None:
         return []
@@ -454,8 +471,11 @@ def at_risk_patients(
     shrinking = (prior_value >= 500) & (recent_value < 0.6 * prior_value)
     no_show_after = (no_show_day > last_day) & (summary.x + 1 >= 3)
     cancel_after = cancel_day > last_day
-    listed = (overdue > 0) | declining | shrinking | no_show_after | cancel_after
-    listed &= ~np.isin(patients, np.fromiter(booked, dtype=np.int64, count=len(booked)))
+    if include_all:
+        listed = np.ones(n, dtype=bool)
+    else:
+        listed = (overdue > 0) | declining | shrinking | no_show_after | cancel_after
+        listed &= ~np.isin(patients, np.fromiter(booked, dtype=np.int64, count=len(booked)))
     if location_id is not None:
         listed &= last_loc == location_id
     if allowed is not None:
@@ -512,7 +532,7 @@ def at_risk_patients(
             days_overdue=int(overdue[i]),
             expected_next_visit=last_visit + timedelta(days=round(float(expected_gap[i]))),
             p_return=round(p, 4),
-            expected_visits=round(float(expected[i]), 3),
+            expected_visits=round(float(expected[i]), 4),  # as p_return: rounding keeps ≥
             trailing_12m_value=round(float(recent_value[i]), 2),
             annual_value=round(float(annual[i]), 2),
             dollars_at_stake=round(float(stake[i]), 2),

@@ -180,6 +180,9 @@ class BgNbd:
         x, t_x, big_t = _arrays(x, t_x, big_t)
         t = np.asarray(t, dtype=float)
         r, alpha, a, b = self.r, self.alpha, self.a, self.b
+        # a = 1 is a removable singularity of the closed form (a flat likelihood leaves the fit
+        # at its start a = 1: e.g. nobody ever came back); evaluate just beside it.
+        a = a if abs(a - 1.0) > 1e-6 else 1.0 + 1e-6
         z = t / (alpha + big_t + t)
         ratio = np.exp((r + x) * (np.log(alpha + big_t) - np.log(alpha + big_t + t)))
         numerator = (a + b + x - 1) / (a - 1) * (1 - ratio * hyp2f1(r + x, b + x, a + b + x - 1, z))
@@ -304,7 +307,8 @@ class RepeatPurchaseModel:
       BG/NBD alone ranks one-time buyers poorly; recency/frequency fix much of it.
     - `expected`: the BG/NBD expectation × `drift`, the mean ratio actual / predicted of
       BG/NBD back-tests from several earlier cuts to `cut` (the model's own recent bias, e.g.
-      a purchase rate that is not constant over time), clipped to [0.5, 2].
+      a purchase rate that is not constant over time), clipped to [0.5, 2]; never below
+      `p_return` (expected purchases ≥ the probability of at least one).
     """
 
     bgnbd: BgNbd
@@ -390,4 +394,30 @@ class RepeatPurchaseModel:
         feats = (raw - self.mean) / self.std
         p_return = 1.0 / (1.0 + np.exp(-(feats @ self.coef + self.intercept)))
         expected = self.bgnbd.expected_purchases(horizon, s.x, s.t_x, s.big_t) * self.drift
-        return p_return, expected
+        # Two models answer the two questions; E[N] ≥ P(N ≥ 1) must still hold for N ≥ 0,
+        # so a customer returning with probability p is expected to make at least p purchases.
+        return p_return, np.maximum(expected, p_return)
+
+
+AT_RISK_DRIFT_CUTS = 3
+AT_RISK_MAX_FIT_CUSTOMERS = 5_000
+
+
+def fit_repeat_model(
+    purchases: Purchases,
+    *,
+    cut: float,
+    horizon: float,
+    extra: Callable[[float], np.ndarray] | None = None,
+) -> RepeatPurchaseModel:
+    """The one configuration of `RepeatPurchaseModel.fit` that the at-risk scorer and
+    `make validate` both use (3 internal drift back-tests, BG/NBD fitted on ≤ 5,000 customers),
+    so the validation measures the model the CLI runs."""
+    return RepeatPurchaseModel.fit(
+        purchases,
+        cut=cut,
+        horizon=horizon,
+        drift_cuts=AT_RISK_DRIFT_CUTS,
+        extra=extra,
+        max_fit_customers=AT_RISK_MAX_FIT_CUSTOMERS,
+    )

@@ -264,7 +264,7 @@ def persist_node(state: BriefingState, runtime: Runtime[Context]) -> dict[str, A
         "scope": gathered.scope,
         "for_date": gathered.for_date,
         "headline": written.headline,
-        "text_md": resolve_identities(engine, rendered.markdown),
+        "text_md": resolve_identities(engine, rendered.markdown, markdown=True),
         "html": resolve_identities(
             engine, html_with_data_uris(rendered.html, rendered.charts), html=True
         ),

@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import html as html_lib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -32,6 +33,7 @@ from agent.briefing.state import (
 from agent.briefing.wording import short_kpi_label
 from agent.briefing.writers.template import short_label
 from agent.contacts import patient_contacts
+from clarity import literal
 from tools.facts import Fact
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
@@ -84,8 +86,17 @@ def kpi_label(fact: Fact) -> str:
     return label
 
 
-@lru_cache(maxsize=1)
-def _environment() -> Environment:
+def _as_is(value: object) -> object:
+    return value
+
+
+@lru_cache(maxsize=3)
+def _environment(kind: str = "html") -> Environment:
+    """Templates of one kind: `html` autoescapes; in `md` every `{{ }}` is escaped as literal
+    Markdown and in `txt` control characters are made visible (names come from imported files)."""
+    finalize: Callable[[object], object] = {"md": literal.markdown, "txt": literal.visible}.get(
+        kind, _as_is
+    )
     return Environment(
         loader=FileSystemLoader(str(TEMPLATES_DIR)),
         undefined=StrictUndefined,
@@ -93,6 +104,7 @@ def _environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        finalize=finalize,
     )
 
 
@@ -174,8 +186,8 @@ def render_briefing(
     }
     return Rendered(
         subject=f"{gathered.scope_label} briefing, {day}: {written.headline}"[:200],
-        markdown=env.get_template("briefing.md.j2").render(**context),
-        text=env.get_template("briefing.txt.j2").render(**context),
+        markdown=_environment("md").get_template("briefing.md.j2").render(**context),
+        text=_environment("txt").get_template("briefing.txt.j2").render(**context),
         html=env.get_template("briefing_email.html.j2").render(**context),
         slack_text=written.headline,
         slack_blocks=slack_blocks(written, gathered, url=url, status=context["status"]),
@@ -255,16 +267,20 @@ def slack_blocks(
 # --------------------------------------------------------------------------- identities
 
 
-def resolve_identities(engine: Engine, text: str, *, html: bool = False) -> str:
+def resolve_identities(
+    engine: Engine, text: str, *, html: bool = False, markdown: bool = False
+) -> str:
     """Replace every `⟦patient:ID⟧` marker with the patient's name and phone (or pseudonym
-    when the row is gone)."""
+    when the row is gone), escaped for HTML or Markdown, control characters made visible."""
     ids = {int(match) for match in MARKER.findall(text)}
     contacts = patient_contacts(engine, ids)
 
     def replace(match: re.Match[str]) -> str:
         patient_id = int(match.group(1))
         value = contacts.get(patient_id, f"P-{patient_id}")
-        return html_lib.escape(value) if html else value
+        if html:
+            return html_lib.escape(literal.visible(value))
+        return literal.markdown(value) if markdown else literal.visible(value)
 
     return MARKER.sub(replace, text)
 

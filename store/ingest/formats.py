@@ -257,6 +257,9 @@ FORMATS: dict[str, Format] = {
                 _col(
                     "cancelled_at", DT, False, "When it was cancelled.", "2026-03-01T08:00:00-06:00"
                 ),
+                _col("reminder_sent", B, False, "A reminder was sent (empty: unknown).", "yes"),
+                _col("confirmed", B, False, "The patient confirmed (empty: unknown).", "yes"),
+                _col("deposit_paid", B, False, "A deposit was taken (empty: unknown).", "no"),
                 TIMEZONE,
             ),
         ),

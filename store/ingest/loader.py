@@ -568,6 +568,7 @@ class CsvImport:
             default_timezone=self.default_timezone,
             phone_region=self.preset.options.phone_region,
             bounds=self.bounds,
+            columns=mapper.present,
         )
         try:
             self._pipeline(conn, csv_file, outer is not None, progress)

@@ -38,6 +38,9 @@ class Context:
     """Event times (start_at, paid_at, created_at) read so far, and how many of them were
     exactly midnight as written: all midnight suggests an export of dates only."""
     midnights: int = 0
+    columns: frozenset[str] = frozenset()
+    """The canonical columns the file maps (a column it lacks is not the same as an empty cell
+    for columns whose absence must leave stored values alone)."""
 
     def warn(self, column: str, code: str, message: str) -> None:
         self.warnings.append((column, code, message))
@@ -222,6 +225,9 @@ def build_patient(v: dict[str, Any], ctx: Context) -> Row:
 # --------------------------------------------------------------------------- activity
 
 
+BOOKING_FACTS = ("reminder_sent", "confirmed", "deposit_paid")
+
+
 def build_appointment(v: dict[str, Any], ctx: Context) -> Row:
     resolver = ctx.resolver
     location_id = resolver.location(v.get("location_external_id"))
@@ -264,6 +270,8 @@ def build_appointment(v: dict[str, Any], ctx: Context) -> Row:
         "booked_at": _utc(v.get("booked_at"), v, loc_zone),
         "booking_channel": vocab_key(v["booking_channel"]) if v.get("booking_channel") else None,
         "cancelled_at": _utc(v.get("cancelled_at"), v, loc_zone),
+        # Only the booking facts the file has: a file without them leaves stored ones alone.
+        **{k: v.get(k) for k in BOOKING_FACTS if k in ctx.columns},
     }
 
 
