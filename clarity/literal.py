@@ -8,8 +8,8 @@ Definitions:
 - `markdown(text)`: `visible`, newlines and tabs become spaces (a cell stays one line), every
   ASCII character with a Markdown meaning inline (`\\ ` * _ [ ] # | ~ ! &`) is
   backslash-escaped, `<` and `>` become `&lt;` / `&gt;` (so no raw HTML such as `<script>` is
-  stored), and a leading list or heading marker is escaped. The result renders as the original
-  text in CommonMark/GFM, also inside a table cell.
+  stored), and a leading list marker (followed by a space or the end) is escaped. The result
+  renders as the original text in CommonMark/GFM, also inside a table cell.
 - `terminal(text)`: a Rich `Text` of `visible(text)` — never parsed as Rich markup, so
   `[bold]` in a name is printed as the seven characters.
 - `markup(text)`: `visible(text)` with Rich markup escaped, for f-strings that also carry our
@@ -25,7 +25,9 @@ from rich.text import Text
 
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 _MD_PUNCT = re.compile(r"([\\`*_\[\]#|~!&])")
-_LEADING_BLOCK = re.compile(r"^(\s*)(\d+)([.)])|^(\s*)([-+=])")
+#: A list marker only counts when a space or the end follows (CommonMark), so "2703.1%" and
+#: "-5" stay as they are while "1. x" and "- x" are escaped.
+_LEADING_BLOCK = re.compile(r"^(\s*)(\d+)([.)])(?=\s|$)|^(\s*)([-+=])(?=\s|$)")
 
 
 def _escape_code(match: re.Match[str]) -> str:

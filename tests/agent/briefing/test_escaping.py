@@ -62,9 +62,16 @@ def _inline_text(token: Token) -> str:
 
 
 def _call_list_rows(tokens: list[Token]) -> list[list[str]]:
+    """The body rows of the first table after the "Call list" heading (the key numbers come
+    earlier in a table of their own)."""
+    start = next(
+        i for i, tok in enumerate(tokens) if tok.type == "inline" and tok.content == "Call list"
+    )
     rows: list[list[str]] = []
     in_body = False
     for i, token in enumerate(tokens):
+        if i < start:
+            continue
         if token.type == "tbody_open":
             in_body = True
         elif token.type == "tbody_close":
