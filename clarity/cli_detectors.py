@@ -20,8 +20,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from clarity.cli_common import StoreContext, fail, parse_day, store_context
-from clarity.literal import terminal
+from clarity.cli_common import StoreContext, errors, fail, parse_day, store_context
+from clarity.literal import markup, terminal
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -196,18 +196,28 @@ def at_risk(
 ) -> None:
     """Patients overdue or drifting away, most dollars at stake first."""
     from tools.at_risk import at_risk_patients
+    from tools.clv import NotEnoughHistoryError
 
     ctx = _context(org, location, as_of)
     engine, day = ctx.engine, ctx.as_of
-    rows = at_risk_patients(
-        engine,
-        as_of=day,
-        organization_id=ctx.organization_id,
-        location_id=location,
-        horizon_days=horizon_days,
-        limit=limit if limit is not None or every else DEFAULT_AT_RISK_LIMIT,
-        include_all=every,
-    )
+    try:
+        rows = at_risk_patients(
+            engine,
+            as_of=day,
+            organization_id=ctx.organization_id,
+            location_id=location,
+            horizon_days=horizon_days,
+            limit=limit if limit is not None or every else DEFAULT_AT_RISK_LIMIT,
+            include_all=every,
+        )
+    except NotEnoughHistoryError as exc:
+        # Like `anomalies`' "not enough history": a fact about the data, not an error.
+        if as_json:
+            _emit_json([])
+            errors.print(markup(exc), highlight=False, soft_wrap=True)
+        else:
+            console.print(terminal(str(exc)))
+        return
     if as_json:
         _emit_json([r.model_dump(mode="json") for r in rows])
         return

@@ -23,6 +23,11 @@ from dataclasses import dataclass
 import numpy as np
 
 
+class NotEnoughHistoryError(ValueError):
+    """Too few customers with a purchase to fit the repeat-purchase model (a tiny or new
+    practice): callers say so instead of scoring."""
+
+
 @dataclass(frozen=True)
 class BgNbd:
     r: float
@@ -348,7 +353,10 @@ class RepeatPurchaseModel:
 
         full = summarise(purchases, cut)
         if int(full.known.sum()) < 20:
-            raise ValueError("need at least 20 customers with a purchase to fit the model")
+            raise NotEnoughHistoryError(
+                "not enough history to score patients (need at least 20 customers with a "
+                f"purchase before the as-of day; have {int(full.known.sum())})"
+            )
         k = full.known
         bgnbd = fit_bgnbd(full, k)
         span = float(full.big_t[k].max())

@@ -62,6 +62,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from store import tables as t
 from tools.at_risk import dollars_at_stake, patient_outlook
 from tools.benchmarks import load_benchmarks
+from tools.clv import NotEnoughHistoryError
 from tools.facts import Fact, FactMaker, FindingDraft, Unit
 from tools.kpi_base import GroupBy, Resolved, fact_id, resolve
 from tools.marketing import new_patient_counts, spend_counts
@@ -569,7 +570,7 @@ def _vip(ctx: _Context, engine: Engine, as_of: date, location_id: int | None) ->
     model_note = None
     try:
         outlook = patient_outlook(engine, as_of=as_of, patient_ids=[v.patient_id for v in lapsing])
-    except ValueError as exc:
+    except NotEnoughHistoryError as exc:
         # Too little history to fit the return model (a tiny practice): say so, count the year.
         outlook, model_note = {}, f"return model unavailable ({exc}): chance of return taken as 0"
     stakes = []

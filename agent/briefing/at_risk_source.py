@@ -13,6 +13,7 @@ from sqlalchemy import Engine
 
 from agent.briefing.state import CallCandidate
 from tools.at_risk import at_risk_patients
+from tools.clv import NotEnoughHistoryError
 from tools.facts import Fact
 
 POOL = 25  # patients carried into the briefing (with their facts); the call list takes the top
@@ -27,6 +28,7 @@ class AtRiskResult:
     source: str
     count: int
     total_dollars: float
+    note: str | None = None  # why there is no list (a practice too small to score)
 
 
 def _usd_fact_for(facts: list[Fact], dollars: float) -> Fact | None:
@@ -42,9 +44,14 @@ def at_risk(
 ) -> AtRiskResult:
     """The most valuable at-risk patients of the scope (most dollars at stake first), with the
     count and dollars at stake of all of them."""
-    everyone = at_risk_patients(
-        engine, as_of=as_of, organization_id=organization_id, location_id=location_id
-    )
+    try:
+        everyone = at_risk_patients(
+            engine, as_of=as_of, organization_id=organization_id, location_id=location_id
+        )
+    except NotEnoughHistoryError:
+        # No figure in the note: every number a briefing states must come from a fact.
+        note = "No call list yet: too few patients with a purchase to fit the return model."
+        return AtRiskResult([], [], "tools.at_risk", 0, 0.0, note=note)
     everyone.sort(key=lambda p: (-p.dollars_at_stake, p.patient_id))
     candidates: list[CallCandidate] = []
     facts: list[Fact] = []

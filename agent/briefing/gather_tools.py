@@ -425,7 +425,7 @@ class ToolsGatherer:
             directory=directory,
             sources=sorted(set(sources)),
             opportunity_fact_ids=opportunity_ids,
-            footer_notes=self.footer_notes,
+            footer_notes=[*self.footer_notes, *([risky.note] if risky.note else [])],
         )
 
     def _candidates(

@@ -57,6 +57,7 @@ def at_risk(session: Session, engine: Engine, scope: UserScope, *, limit: int = 
     """The scope's at-risk patients, most dollars at stake first, at most `limit`;
     `total_dollars_at_stake` sums the listed ones."""
     from tools.at_risk import at_risk_patients
+    from tools.clv import NotEnoughHistoryError
 
     if not scope.location_ids:
         return AtRiskView(as_of=None, total_dollars_at_stake=0.0, patients=[])
@@ -65,7 +66,7 @@ def at_risk(session: Session, engine: Engine, scope: UserScope, *, limit: int = 
         return AtRiskView(as_of=None, total_dollars_at_stake=0.0, patients=[])
     try:
         found = at_risk_patients(engine, as_of=as_of, organization_id=scope.organization_id)
-    except ValueError as exc:  # too little history to fit the return model: say so, no 500
+    except NotEnoughHistoryError as exc:  # a tiny practice: say so, no 500
         return AtRiskView(as_of=as_of, total_dollars_at_stake=0.0, patients=[], note=str(exc))
     rows = [r for r in found if r.location_id in scope.location_ids][:limit]
     known = contacts(session, scope, {r.patient_id for r in rows})

@@ -98,3 +98,40 @@ def demo_cli(
 
 
 __all__ = ["BACKENDS", "Cli", "open_cli"]
+
+
+def seed_tiny_practice(cli: Cli) -> None:
+    """A practice too small to score at-risk: one location, three patients with one $400 sale
+    each (2026-10-01..03); the return model needs 20 customers with a purchase."""
+    from datetime import UTC, date, datetime
+
+    from sqlmodel import Session
+
+    from store.db import make_engine
+    from store.models import Location, Organization, Patient, Sale
+
+    assert cli("db", "upgrade").exit_code == 0
+    engine = make_engine(cli.database_url)
+    with Session(engine) as session:
+        session.add(Organization(id=1, name="Tiny", slug="tiny"))
+        session.flush()
+        session.add(Location(id=1, organization_id=1, name="Only", timezone="America/New_York"))
+        session.flush()
+        for pid in (1, 2, 3):
+            session.add(Patient(id=pid, home_location_id=1, first_name="A", last_name=f"B{pid}"))
+        session.flush()
+        for pid in (1, 2, 3):
+            session.add(
+                Sale(
+                    patient_id=pid,
+                    location_id=1,
+                    item="Botox",
+                    net_cents=40_000,
+                    gross_cents=40_000,
+                    paid_at=datetime(2026, 10, pid, 15, tzinfo=UTC),
+                    local_date=date(2026, 10, pid),
+                    external_id=f"s{pid}",
+                )
+            )
+        session.commit()
+    engine.dispose()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from tests.clarity.conftest import Cli
+from tests.clarity.conftest import Cli, seed_tiny_practice
 
 
 def test_brief_formats_delivery_and_errors(cli: Cli) -> None:
@@ -59,3 +59,11 @@ def test_demo_shows_the_briefing_and_fills_the_outbox(cli: Cli) -> None:
     ]
     again = cli("demo", "--no-serve")
     assert "owner@demo.clarity.example.com: skipped" in again.stdout  # never delivered twice
+
+
+def test_a_practice_too_small_for_the_return_model_still_gets_its_briefing(cli: Cli) -> None:
+    seed_tiny_practice(cli)
+    md = cli("brief", "--location", "1")
+    assert md.exit_code == 0, md.stderr
+    assert "verified" in md.stderr
+    assert "No call list yet: too few patients with a purchase" in md.stdout

@@ -7,7 +7,7 @@ import json
 from datetime import date, timedelta
 from pathlib import Path
 
-from tests.clarity.conftest import Cli
+from tests.clarity.conftest import Cli, seed_tiny_practice
 from tests.clarity.test_cli import run
 
 
@@ -52,3 +52,14 @@ def test_detector_commands_on_a_small_demo(demo_cli: Cli) -> None:
     assert table.exit_code == 0, table.stderr
     bad = demo_cli("anomalies", "--as-of", "yesterday")
     assert bad.exit_code == 2 and "--as-of must be YYYY-MM-DD" in bad.stderr
+
+
+def test_at_risk_on_a_tiny_practice_says_there_is_not_enough_history(cli: Cli) -> None:
+    """Three customers with purchases (the model needs 20): one line saying so, exit 0, no
+    traceback; `--json` prints an empty list and the line on stderr."""
+    seed_tiny_practice(cli)
+    text = cli("at-risk")
+    assert text.exit_code == 0
+    assert "not enough history to score patients" in text.stdout and "have 3" in text.stdout
+    as_json = cli("at-risk", "--json")
+    assert as_json.exit_code == 0 and as_json.stdout.strip() == "[]"
