@@ -130,6 +130,8 @@ def rejected_notes(imported: list[ImportedFile], *, at: datetime) -> list[str]:
         rows_were = "row was" if item.rejected == 1 else "rows were"
         notes.append(
             f"Data refresh: {item.rejected} {rows_were} rejected from an export imported "
-            f"{at:%Y-%m-%d %H:%M} UTC (`{SHOW_REJECTS} {item.ingest_run}`)."
+            # No backticks: the note is Markdown-escaped like any inserted text (a code span
+            # would show its backticks), so the command reads as plain words.
+            f"{at:%Y-%m-%d %H:%M} UTC (list them: {SHOW_REJECTS} {item.ingest_run})."
         )
     return notes

@@ -5,6 +5,7 @@ partial (and the counts, swapped out of band). `/patients` renders `views.patien
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Form, HTTPException, Path, Query, Request, status
@@ -71,20 +72,36 @@ def _item_response(
     )
 
 
+def _decided(
+    request: Request,
+    session: SessionDep,
+    engine: EngineDep,
+    scope: UserScope,
+    message_id: int,
+    decide: Callable[[], str | None],
+) -> HTMLResponse:
+    """Run one decision on a draft and answer with its refreshed queue item: an unknown or
+    foreign message is a 404; a refused decision (or the message `decide` returns) is shown on
+    the item."""
+    try:
+        error = decide()
+    except ov.MessageNotFound as exc:
+        raise _not_found(exc) from None
+    except OutreachError as exc:
+        error = str(exc)
+    return _item_response(request, session, engine, scope, message_id, error=error)
+
+
 @router.post(
     "/queue/{message_id}/approve", response_class=HTMLResponse, dependencies=[require(Area.queue)]
 )
 def approve_post(
     request: Request, session: SessionDep, engine: EngineDep, scope: Scope, message_id: MessageId
 ) -> HTMLResponse:
-    error = None
-    try:
+    def approve() -> None:
         ov.approve_message(engine, scope, message_id)
-    except ov.MessageNotFound as exc:
-        raise _not_found(exc) from None
-    except OutreachError as exc:
-        error = str(exc)
-    return _item_response(request, session, engine, scope, message_id, error=error)
+
+    return _decided(request, session, engine, scope, message_id, approve)
 
 
 @router.post(
@@ -100,16 +117,12 @@ def edit_post(
     template: Annotated[str, Form(max_length=ov.MAX_TEXT)],
 ) -> HTMLResponse:
     """Save the edited text (policy re-checked) and approve it when it passes."""
-    error = None
-    try:
+
+    def edit() -> str | None:
         policy = ov.edit_message(engine, scope, message_id, template, settings.app_base_url)
-        if not policy["passed"]:
-            error = "Saved, not approved: the policy still has violations."
-    except ov.MessageNotFound as exc:
-        raise _not_found(exc) from None
-    except OutreachError as exc:
-        error = str(exc)
-    return _item_response(request, session, engine, scope, message_id, error=error)
+        return None if policy["passed"] else "Saved, not approved: the policy still has violations."
+
+    return _decided(request, session, engine, scope, message_id, edit)
 
 
 @router.post(
@@ -123,14 +136,10 @@ def reject_post(
     message_id: MessageId,
     reason: Annotated[str, Form(max_length=500)] = "",
 ) -> HTMLResponse:
-    error = None
-    try:
+    def reject() -> None:
         ov.reject_message(engine, scope, message_id, reason)
-    except ov.MessageNotFound as exc:
-        raise _not_found(exc) from None
-    except OutreachError as exc:
-        error = str(exc)
-    return _item_response(request, session, engine, scope, message_id, error=error)
+
+    return _decided(request, session, engine, scope, message_id, reject)
 
 
 @router.post(

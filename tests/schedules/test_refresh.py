@@ -45,7 +45,7 @@ def test_a_dropped_export_is_in_the_next_briefing_once(engine: Engine, tmp_path:
     assert net_on(engine, date(2027, 3, 13)) == 170_000
     with engine.connect() as conn:
         text_md = conn.execute(select(t.briefing.c.text_md)).scalar_one()
-    assert "Net revenue, Venice (2027-03-13) **$1,700**" in text_md
+    assert "| Net revenue (2027-03-13) | **$1,700** |" in text_md  # the key-numbers table
 
     # The same bytes again under another name: nothing imported.
     (folder / "pos-copy.csv").write_text(SALES_CSV)
@@ -85,7 +85,7 @@ def test_rejected_rows_are_in_the_next_briefing_footer(engine: Engine, tmp_path:
         text_md = conn.execute(select(t.briefing.c.text_md)).scalar_one()
     assert (
         "Data refresh: 2 rows were rejected from an export imported 2027-03-14 14:05 UTC "
-        f"(`clarity ingest --show-rejects {run_id}`)."
+        f"(list them: clarity ingest --show-rejects {run_id})."
     ) in text_md
     assert "pos.csv" not in text_md
 

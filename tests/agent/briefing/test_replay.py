@@ -40,7 +40,9 @@ WORD_LIMIT = 250
 _WORD = re.compile(r"\S*\w\S*")
 _MONEY = re.compile(r"\$\d[\d,]*(?:\.\d+)?k?")
 _UNIT = re.compile(
-    r"a month|/mo\b|per month|a year|/yr\b|one-off|12 months|\b\d+ days\b|\d{4}-\d{2}-\d{2}"
+    r"a month|/mo\b|per month|a year|per year|/yr\b|one-off|12 months"
+    r"|\b\d+ days\b|\d{4}-\d{2}-\d{2}",
+    re.IGNORECASE,
 )
 _CLAUSE = re.compile(r"\. |;|\(|—")
 
@@ -156,3 +158,5 @@ def test_the_checks_themselves() -> None:
         "| Location | Revenue | | Back Bay | $480,772 |"
     ]
     assert dollars_without_unit("Refunds on 2026-11-16: $8,900 vs $0 usual") == []
+    # The weekly opportunity table states its unit in the header.
+    assert dollars_without_unit("| Gap | Per year |\n| Rebooking gap | $226,330 |") == []
