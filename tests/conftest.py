@@ -37,7 +37,10 @@ def _import_cli_modules() -> None:
     """Create the CLI modules' Rich consoles now, with no COLUMNS set: a Console created while
     COLUMNS is set keeps that width for good, so a module first imported inside one test's
     `CliRunner.invoke(env={"COLUMNS": "120"})` would cut the tables of later tests that ask for
-    200 (on whichever xdist worker ran them in that order)."""
+    200. pytest-xdist workers start with COLUMNS=80 in their environment: it is dropped here, so
+    each test's own COLUMNS is the width its commands print at."""
+    os.environ.pop("COLUMNS", None)
+    os.environ.pop("LINES", None)
     import importlib
     import pkgutil
 
