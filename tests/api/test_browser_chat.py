@@ -8,12 +8,9 @@ writes and is replaced by the verified answer. Screenshots are kept in var/test-
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 
 import pytest
-import uvicorn
 from playwright.sync_api import Browser, expect
 from sqlmodel import SQLModel
 
@@ -21,6 +18,7 @@ from api.app import create_app
 from store.db import make_engine
 from tests.agent.chat.fakes import streamed_text, streamed_tool_call
 from tests.api.conftest import World, app_settings, build_world
+from tests.api.serving import serving
 from tests.api.test_browser import (  # noqa: F401  (module-scoped fixtures used below)
     PHONE_WIDTH,
     SCREENSHOTS,
@@ -125,19 +123,10 @@ def served_with_model(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tupl
             tmp, app_base_url=base, llm_model="stub", llm_base_url=f"{stub.url}/v1"
         )
         app = create_app(settings, engine=engine)
-        config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
-        server = uvicorn.Server(config)
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
-        deadline = time.monotonic() + 30
-        while not server.started and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert server.started, "uvicorn did not start"
         try:
-            yield base, world
+            with serving(app, port):
+                yield base, world
         finally:
-            server.should_exit = True
-            thread.join(timeout=10)
             engine.dispose()
 
 

@@ -4,13 +4,10 @@ tests/tools/handmade.py, whose October 2026 slots are computed by hand there."""
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 from playwright.sync_api import Browser, expect, sync_playwright
 from sqlmodel import Session, SQLModel
 
@@ -18,6 +15,7 @@ from api.app import create_app
 from store.db import make_engine
 from store.models import User, UserLocation
 from tests.api.conftest import PASSWORD, app_settings, password_hash
+from tests.api.serving import serving
 from tests.api.test_browser import CHROMIUM, _free_port, _require_chromium, screenshot_on_failure
 from tests.tools import handmade
 
@@ -48,18 +46,10 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
     app = create_app(app_settings(tmp, app_base_url=base), engine=engine)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert server.started, "uvicorn did not start"
     try:
-        yield base
+        with serving(app, port):
+            yield base
     finally:
-        server.should_exit = True
-        thread.join(timeout=10)
         engine.dispose()
 
 

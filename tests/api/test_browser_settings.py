@@ -6,12 +6,9 @@ are on the page; Patients loads tomorrow's no-show list. Screenshots in var/test
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 
 import pytest
-import uvicorn
 from playwright.sync_api import expect, sync_playwright
 from sqlmodel import Session, SQLModel, select
 
@@ -19,6 +16,7 @@ from api.app import create_app
 from store.db import make_engine
 from store.models import Subscription
 from tests.api.conftest import World, app_settings, build_world
+from tests.api.serving import serving
 from tests.api.test_admin_pages import add_admin_data
 from tests.api.test_browser import (
     CHROMIUM,
@@ -41,18 +39,10 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Worl
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
     app = create_app(app_settings(tmp, app_base_url=base), engine=engine)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert server.started, "uvicorn did not start"
     try:
-        yield base, world
+        with serving(app, port):
+            yield base, world
     finally:
-        server.should_exit = True
-        thread.join(timeout=10)
         engine.dispose()
 
 
