@@ -386,6 +386,33 @@ class AtRiskSnapshot(SQLModel, table=True):
     created_at: datetime
 
 
+class ForecastSnapshot(SQLModel, table=True):
+    """An organization's revenue forecast as of one day (`tools.forecast`), for every location
+    and horizon: computed once per organization, day, horizons and data version, then read by
+    every scope's briefing, the CLI and the web app — also in a fresh process. `horizons` is the
+    comma-separated horizons in days ("30,60,90"); `data_version` the model version and the
+    store's stamp of the tables the forecast reads; `result` the `RevenueForecast` as JSON."""
+
+    __table_args__ = (
+        Index(
+            "ux_forecastsnapshot_key",
+            "organization_id",
+            "as_of",
+            "horizons",
+            "data_version",
+            unique=True,
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    organization_id: int = Field(foreign_key="organization.id")
+    as_of: date
+    horizons: str
+    data_version: str
+    result: dict[str, Any] = _json_column()
+    created_at: datetime
+
+
 class BriefingDelivery(SQLModel, table=True):
     """One briefing to one recipient on one channel; unique so a delivery is never repeated."""
 

@@ -45,6 +45,7 @@ from pydantic import BaseModel
 from sqlalchemy import Engine, func, select
 
 from store import tables as t
+from tools import forecast_snapshot
 from tools.facts import Fact
 
 SOURCE = "tools.forecast"
@@ -326,13 +327,45 @@ def revenue_forecast(
     horizons: tuple[int, ...] = (30, 60, 90),
 ) -> RevenueForecast:
     """Net revenue expected in the next `horizons` days after `as_of`, per location (module
-    doc), with facts."""
-    locations = _locations(engine, organization_id, location_id)
+    doc), with facts. The organization's forecast is computed once per day and data version
+    and stored (`tools.forecast_snapshot`); a location's is read from it. For a location,
+    `totals` are that location's and no organization-wide fact is included."""
+    key = forecast_snapshot.key_for(engine, organization_id, as_of, horizons)
+    stored = forecast_snapshot.load(engine, key)
+    if stored is not None:
+        everyone = RevenueForecast.model_validate(stored)
+    else:
+        everyone = _organization_forecast(engine, organization_id, as_of, horizons)
+        forecast_snapshot.save(engine, key, everyone.model_dump(mode="json"))
+    return everyone if location_id is None else _only(everyone, location_id)
+
+
+def _only(everyone: RevenueForecast, location_id: int) -> RevenueForecast:
+    """One location's part of the organization's forecast."""
+    mine = [f for f in everyone.by_location if f.location_id == location_id]
+    return RevenueForecast(
+        organization_id=everyone.organization_id,
+        as_of=everyone.as_of,
+        horizons=everyone.horizons,
+        by_location=mine,
+        totals={
+            h: round(sum(f.forecast for f in mine if f.horizon_days == h), 2)
+            for h in everyone.horizons
+        },
+        facts=[f for f in everyone.facts if f.scope == f"location:{location_id}"],
+    )
+
+
+def _organization_forecast(
+    engine: Engine, organization_id: int, as_of: date, horizons: tuple[int, ...]
+) -> RevenueForecast:
+    """The forecast of every location of the organization and their totals (module doc)."""
+    locations = _org_locations(engine, organization_id)
     longest = min(max(horizons), BLOCK_DAYS)
     start = as_of - timedelta(days=HISTORY_DAYS + (CALIBRATION_WINDOWS + 1) * longest)
     data = _load(
         engine,
-        _org_locations(engine, organization_id),
+        locations,
         start,
         as_of + timedelta(days=max(horizons)),
     )
