@@ -26,6 +26,7 @@ from clarity import (
     cli_serve,
     cli_users,
     cli_worker,
+    command_gc,
 )
 
 app = typer.Typer(
@@ -68,6 +69,7 @@ def _is_user_error(exc: Exception) -> bool:
 
 def main() -> None:
     """Entry point: known errors become one clear line and exit code 2, never a traceback."""
+    command_gc.tune()
     try:
         app()
     except Exception as exc:
@@ -77,6 +79,8 @@ def main() -> None:
 
         _errors.print(f"[bold red]error:[/] {markup(exc)}", highlight=False, soft_wrap=True)
         sys.exit(2)
+    finally:
+        command_gc.freeze()
 
 
 if __name__ == "__main__":

@@ -302,6 +302,42 @@ def features(model: BgNbd, s: Summary, horizon: float) -> np.ndarray:
     )
 
 
+def fit_logistic(
+    features: np.ndarray, labels: np.ndarray, *, c: float = 1.0
+) -> tuple[np.ndarray, float]:
+    """L2-penalised logistic regression: (w, b) minimising
+    mean(log(1 + exp(z)) − y·z) + ‖w‖² / (2·c·n), z = x·w + b, y ∈ {0, 1} (the intercept b
+    is not penalised) — scikit-learn's `LogisticRegression(C=c)` with its lbfgs solver, the
+    same objective, start (0) and L-BFGS-B stopping rule, so the same coefficients. Written
+    here because importing scikit-learn (which loads scipy.stats) took 0.5–0.8 s of a fresh
+    process's 3-second briefing budget; tests/tools/test_clv.py compares the two."""
+    from scipy.optimize import minimize
+    from scipy.special import expit
+
+    x = np.asarray(features, dtype=float)
+    y = np.asarray(labels, dtype=float)
+    n = len(x)
+    design = np.column_stack([x, np.ones(n)])
+    l2 = 1.0 / (c * n)
+
+    def objective(theta: np.ndarray) -> tuple[float, np.ndarray]:
+        z = design @ theta
+        w = theta[:-1]
+        loss = float((np.logaddexp(0.0, z) - y * z).mean()) + 0.5 * l2 * float(w @ w)
+        gradient = design.T @ (expit(z) - y) / n
+        gradient[:-1] += l2 * w
+        return loss, gradient
+
+    solved = minimize(
+        objective,
+        np.zeros(design.shape[1]),
+        jac=True,
+        method="L-BFGS-B",
+        options={"maxiter": 2000, "maxls": 50, "gtol": 1e-4, "ftol": 64 * np.finfo(float).eps},
+    )
+    return solved.x[:-1].copy(), float(solved.x[-1])
+
+
 @dataclass(frozen=True)
 class RepeatPurchaseModel:
     """BG/NBD plus two corrections learned inside the calibration period, never from the
@@ -340,8 +376,6 @@ class RepeatPurchaseModel:
         cut (e.g. how overdue the last treatment is); the same must then be passed to
         `predict`. BG/NBD parameters are estimated on at most `max_fit_customers` customers
         (a seeded sample: population parameters need no more), predictions cover everyone."""
-        from sklearn.linear_model import LogisticRegression
-
         purchases = dedupe(purchases)
         rng = np.random.default_rng(0)
 
@@ -374,8 +408,7 @@ class RepeatPurchaseModel:
             share = float(np.clip(labels.mean(), 1e-3, 1 - 1e-3))
             coef, intercept = np.zeros(feats.shape[1]), float(np.log(share / (1 - share)))
         else:
-            lr = LogisticRegression(C=1.0, max_iter=2000).fit((feats - mean) / std, labels)
-            coef, intercept = lr.coef_[0], float(lr.intercept_[0])
+            coef, intercept = fit_logistic((feats - mean) / std, labels)
         ratios = []
         for fraction in np.linspace(0.18, 0.59, drift_cuts):
             back = cut - span * fraction

@@ -5,7 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tools.clv import BgNbd, Purchases, RepeatPurchaseModel, simulate_bgnbd, summarise
+from tools.clv import (
+    BgNbd,
+    Purchases,
+    RepeatPurchaseModel,
+    fit_logistic,
+    simulate_bgnbd,
+    summarise,
+)
 
 
 def test_closed_forms_by_hand() -> None:
@@ -87,3 +94,25 @@ def test_combined_model_predicts_the_holdout_of_a_stationary_population() -> Non
     oracle = auc(truth.p_purchase(39.0, holdout.x, holdout.t_x, holdout.big_t))
     assert auc(p_return) >= oracle - 0.02
     assert auc(p_return) > 0.65
+
+
+def test_logistic_fit_by_hand_and_as_scikit_learn_fits_it() -> None:
+    # Four points, no features: only the intercept, unpenalised → log-odds of the labels' share.
+    # 3 of 4 labels true → b = log(3/1). The solver stops once |gradient| = |σ(b) − 3/4| < 1e-4,
+    # and σ' = 3/16 there, so b is within 1e-4 / (3/16) ≈ 5.3e-4 of log 3.
+    coef, intercept = fit_logistic(np.zeros((4, 0)), np.array([True, True, True, False]))
+    assert coef.shape == (0,)
+    assert intercept == pytest.approx(np.log(3.0), abs=5.4e-4)
+    # Against scikit-learn's LogisticRegression(C=1) (lbfgs) on a noisy two-feature problem.
+    from sklearn.linear_model import LogisticRegression
+
+    rng = np.random.default_rng(7)
+    x = rng.normal(size=(400, 2))
+    y = (x @ np.array([1.5, -0.75]) + 0.3 + rng.logistic(size=400)) > 0
+    reference = LogisticRegression(C=1.0, max_iter=2000).fit(x, y)
+    coef, intercept = fit_logistic(x, y)
+    assert coef == pytest.approx(reference.coef_[0], abs=1e-9)
+    assert intercept == pytest.approx(float(reference.intercept_[0]), abs=1e-9)
+    # A stronger penalty (smaller c) shrinks the weights.
+    shrunk, _ = fit_logistic(x, y, c=0.01)
+    assert np.all(np.abs(shrunk) < np.abs(coef))
