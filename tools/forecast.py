@@ -42,7 +42,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import numpy as np
 from pydantic import BaseModel
-from sqlalchemy import Engine, func, select
+from sqlalchemy import DateTime, Engine, func, select, type_coerce
 
 from store import tables as t
 from tools import forecast_snapshot
@@ -133,9 +133,10 @@ def _load(engine: Engine, location_ids: list[int], start: date, end: date) -> _D
                 s.c.category,
                 a.c.local_date,
                 a.c.status,
-                a.c.booked_at,
-                a.c.cancelled_at,
-                a.c.start_at,
+                # Plain DateTime: only the UTC day is used (`_day` reads aware and naive-UTC
+                # values alike), and the column type's per-value tz handling cost 0.2 s here.
+                type_coerce(a.c.booked_at, DateTime(timezone=True)).label("booked_at"),
+                type_coerce(a.c.cancelled_at, DateTime(timezone=True)).label("cancelled_at"),
             )
             .outerjoin(s, s.c.id == a.c.service_id)
             .where(a.c.location_id.in_(location_ids), a.c.local_date.between(start, end))
