@@ -149,6 +149,11 @@ def _fact_view(fact: Fact) -> dict[str, Any]:
     }
 
 
+def _labelled(fact: Fact) -> dict[str, Any]:
+    """The view of a fact with its label (what the model quotes it by)."""
+    return _fact_view(fact) | {"label": fact.label}
+
+
 def _made(fact_id: str, label: str, value: float | int, unit: Unit = "count") -> dict[str, Any]:
     """The view of a fact a tool makes itself (a count or total over rows)."""
     fact = Fact(id=fact_id, label=label, value=value, unit=unit, scope="tool", source="chat")
@@ -435,7 +440,7 @@ def make_tools(engine: Engine) -> list[StructuredTool]:
                         "location": row.location_name,
                         "compensation_known": row.compensation_known,
                         "payroll_note": row.payroll_note,
-                        "figures": [_fact_view(f) | {"label": f.label} for f in row.facts],
+                        "figures": [_labelled(f) for f in row.facts],
                     }
                 )
         return {"period": chosen.label(), "providers": rows}
@@ -500,7 +505,7 @@ def make_tools(engine: Engine) -> list[StructuredTool]:
         ]
         result: dict[str, Any] = {"period": chosen.label(), "locations": locations}
         if access.everything:
-            result["same_store"] = [_fact_view(f) | {"label": f.label} for f in growth.facts]
+            result["same_store"] = [_labelled(f) for f in growth.facts]
         return result
 
     def get_acquisition(
@@ -598,7 +603,7 @@ def make_tools(engine: Engine) -> list[StructuredTool]:
                     "location_id": p.location_id,
                     "last_treatment": p.last_treatment_category,
                     "last_visit": p.last_visit.isoformat(),
-                    "figures": [_fact_view(f) | {"label": f.label} for f in p.facts],
+                    "figures": [_labelled(f) for f in p.facts],
                 }
                 for p in patients[:limit]
             ],
@@ -661,37 +666,43 @@ def make_tools(engine: Engine) -> list[StructuredTool]:
                     "scope": d.scope,
                     "period": f"{d.period_start}..{d.period_end}",
                     "formula": d.formula,
-                    "facts": [_fact_view(f) | {"label": f.label} for f in d.facts],
+                    "facts": [_labelled(f) for f in d.facts],
                 }
                 for d in drafts[:limit]
             ],
         }
 
+    def _organization_tool(
+        config: RunnableConfig, location_id: int | None, run: Callable[..., Any]
+    ) -> tuple[_Access, list[tuple[str, Any]]]:
+        """`run(engine, organization_id=…, as_of=…, location_id=…)` for each visible scope."""
+        access = _Access(engine, config)
+        found = [
+            (
+                scope.key(),
+                run(
+                    engine,
+                    organization_id=access.organization_id,
+                    as_of=access.last_day,
+                    location_id=scope.location_id,
+                ),
+            )
+            for scope in access.scopes(location_id)
+        ]
+        return access, found
+
     def get_forecast(config: RunnableConfig, location_id: int | None = None) -> dict[str, Any]:
         from tools.forecast import revenue_forecast
 
-        access = _Access(engine, config)
-        results = []
-        for scope in access.scopes(location_id):
-            forecast = revenue_forecast(
-                engine,
-                organization_id=access.organization_id,
-                as_of=access.last_day,
-                location_id=scope.location_id,
-            )
-            results.append(
-                {
-                    "scope": scope.key(),
-                    # A location's forecast also carries the organization's total: drop it
-                    # unless the caller may see every location.
-                    "facts": [
-                        _fact_view(f) | {"label": f.label}
-                        for f in forecast.facts
-                        if scope.location_id is None or f".location-{scope.location_id}." in f.id
-                    ],
-                }
-            )
-        return {"as_of": access.last_day.isoformat(), "results": results}
+        # A location's forecast holds only that location's facts (tools.forecast._only).
+        access, found = _organization_tool(config, location_id, revenue_forecast)
+        return {
+            "as_of": access.last_day.isoformat(),
+            "results": [
+                {"scope": key, "facts": [_labelled(f) for f in forecast.facts]}
+                for key, forecast in found
+            ],
+        }
 
     def get_more_metrics(
         config: RunnableConfig, location_id: int | None = None, period: str = "last-month"
@@ -708,7 +719,7 @@ def make_tools(engine: Engine) -> list[StructuredTool]:
             results.append(
                 {
                     "scope": scope.key(),
-                    "kpis": [_fact_view(k.fact) | {"label": k.fact.label} for k in more.kpis],
+                    "kpis": [_labelled(k.fact) for k in more.kpis],
                     "rebooking_by_cohort": [
                         _rate(
                             slug,
@@ -749,9 +760,7 @@ def make_tools(engine: Engine) -> list[StructuredTool]:
                         for m in more.treatment_mix
                     ],
                     "revenue_per_provider_hour_after_pay": [
-                        _fact_view(k.fact) | {"label": k.fact.label}
-                        for k in more.provider_hours
-                        if k.value is not None
+                        _labelled(k.fact) for k in more.provider_hours if k.value is not None
                     ],
                     "utilization_by_weekday": [
                         _rate(
@@ -779,27 +788,22 @@ def make_tools(engine: Engine) -> list[StructuredTool]:
     def get_opportunity(config: RunnableConfig, location_id: int | None = None) -> dict[str, Any]:
         from tools.opportunity import total_opportunity
 
-        access = _Access(engine, config)
-        results = []
-        for scope in access.scopes(location_id):
-            found = total_opportunity(
-                engine,
-                organization_id=access.organization_id,
-                as_of=access.last_day,
-                location_id=scope.location_id,
-            )
-            results.append(
+        access, found = _organization_tool(config, location_id, total_opportunity)
+        return {
+            "as_of": access.last_day.isoformat(),
+            "results": [
                 {
-                    "scope": scope.key(),
-                    "facts": [_fact_view(f) | {"label": f.label} for f in found.facts],
+                    "scope": key,
+                    "facts": [_labelled(f) for f in opportunity.facts],
                     "formulas": {
                         f"{row.name}: {g.label}": g.formula
-                        for row in found.by_location
+                        for row in opportunity.by_location
                         for g in row.gaps
                     },
                 }
-            )
-        return {"as_of": access.last_day.isoformat(), "results": results}
+                for key, opportunity in found
+            ],
+        }
 
     specs: list[tuple[Any, str, type[BaseModel], str]] = [
         (

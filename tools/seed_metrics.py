@@ -27,6 +27,7 @@ for the provider-hour metric):
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from pydantic import BaseModel
 from sqlalchemy import Connection, Engine, and_, case, exists, func, select
@@ -79,6 +80,40 @@ def patients_seen(conn: Connection, res: Resolved, period: Period) -> int:
     return int(conn.execute(query).scalar() or 0)
 
 
+def _usd_per(
+    *,
+    kpi: str,
+    title: str,
+    res: Resolved,
+    period: Period,
+    cents: float,
+    count: int,
+    definition: str,
+    numerator_label: str,
+    denominator_label: str,
+    details: dict[str, Any] | None = None,
+) -> KpiValue:
+    """A dollars-per-count KPI: `cents` / 100 / `count`, rounded to the cent; None when the
+    count is 0. Its facts are the dollars (numerator) and the count (denominator)."""
+    value = ratio(cents / 100, count)
+    return make_kpi(
+        kpi=kpi,
+        title=title,
+        unit="USD",
+        res=res,
+        period=period,
+        value=None if value is None else round(value, 2),
+        source=f"{SOURCE}.{kpi}",
+        definition=definition,
+        numerator=cents_to_usd(cents),
+        denominator=count,
+        numerator_label=numerator_label,
+        numerator_unit="USD",
+        denominator_label=denominator_label,
+        details=details,
+    )
+
+
 def cost_per_lead(engine: Engine, scope: Scope, period: Period) -> KpiValue:
     """Marketing spend / leads created in the period (module doc)."""
     with engine.connect() as conn:
@@ -93,20 +128,15 @@ def cost_per_lead(engine: Engine, scope: Scope, period: Period) -> KpiValue:
             ).scalar()
             or 0
         )
-    value = ratio(spend / 100, leads)
-    return make_kpi(
+    return _usd_per(
         kpi="cost_per_lead",
         title="Cost per lead",
-        unit="USD",
         res=res,
         period=period,
-        value=None if value is None else round(value, 2),
-        source=f"{SOURCE}.cost_per_lead",
+        cents=spend,
+        count=leads,
         definition="marketing spend / leads created in the period",
-        numerator=cents_to_usd(spend),
-        denominator=leads,
         numerator_label="Marketing spend",
-        numerator_unit="USD",
         denominator_label="Leads",
     )
 
@@ -117,20 +147,15 @@ def revenue_per_patient(engine: Engine, scope: Scope, period: Period) -> KpiValu
         res = resolve(conn, scope)
         cents = revenue_counts(conn, res, period).get(None, 0)
         seen = patients_seen(conn, res, period)
-    value = ratio(cents / 100, seen)
-    return make_kpi(
+    return _usd_per(
         kpi="revenue_per_patient",
         title="Revenue per patient",
-        unit="USD",
         res=res,
         period=period,
-        value=None if value is None else round(value, 2),
-        source=f"{SOURCE}.revenue_per_patient",
+        cents=cents,
+        count=seen,
         definition="net revenue / patients with a completed visit in the period",
-        numerator=cents_to_usd(cents),
-        denominator=seen,
         numerator_label="Net revenue",
-        numerator_unit="USD",
         denominator_label="Patients seen",
     )
 
@@ -156,21 +181,16 @@ def cost_per_retained_patient(engine: Engine, scope: Scope, period: Period) -> K
             )
         ).one()
     new_n, retained = int(row[0]), int(row[1])
-    value = ratio(spend / 100, retained)
-    return make_kpi(
+    return _usd_per(
         kpi="cost_per_retained_patient",
         title="Cost per retained patient",
-        unit="USD",
         res=res,
         period=period,
-        value=None if value is None else round(value, 2),
-        source=f"{SOURCE}.cost_per_retained_patient",
+        cents=spend,
+        count=retained,
         definition="marketing spend / new patients of the period with another completed visit "
         f"within {RETAINED_WITHIN_DAYS} days of their first",
-        numerator=cents_to_usd(spend),
-        denominator=retained,
         numerator_label="Marketing spend",
-        numerator_unit="USD",
         denominator_label="New patients retained",
         details={"new_patients": new_n, "retained": retained},
     )
