@@ -203,14 +203,17 @@ def draft_node(state: OutreachState, runtime: Runtime[Context]) -> dict[str, Any
 
 
 def check_row(ctx: Context, row: Mapping[str, Any]) -> dict[str, Any]:
-    """The policy result for a stored message (its filled text)."""
+    """The policy result for a stored message (its filled text), under its location's policy;
+    an e-mail may name the patient's last service when the location allows it."""
     config = practice.policy_config(ctx.engine, row["location_id"], ctx.base_url)
+    named = row["channel"] == "email" and config.allow_service_in_email
     result = check_message(
         row["body"],
         channel=row["channel"],
         purpose=row["purpose"],
         config=config,
         subject=row["subject"],
+        last_service=practice.last_service(ctx.engine, row["patient_id"]) if named else None,
     )
     return result.as_dict()
 

@@ -61,6 +61,21 @@ def policy_config(engine: Engine, location_id: int, base_url: str, **options: An
     )
 
 
+def last_service(engine: Engine, patient_id: int) -> str | None:
+    """The service name of the patient's latest completed appointment (None without one):
+    what an e-mail may name when the location allows it (`allow_service_in_email`)."""
+    a, s = t.appointment, t.service
+    with engine.connect() as conn:
+        name = conn.execute(
+            select(s.c.name)
+            .join(a, a.c.service_id == s.c.id)
+            .where(a.c.patient_id == patient_id, a.c.status == "completed")
+            .order_by(a.c.start_at.desc(), a.c.id.desc())
+            .limit(1)
+        ).scalar()
+    return str(name) if name is not None else None
+
+
 def contact_facts(engine: Engine, patient_id: int) -> ContactFacts | None:
     p = t.patient
     with engine.connect() as conn:

@@ -136,3 +136,55 @@ def test_a_broken_rule_writes_nothing_and_an_unknown_location_is_refused(engine:
         assert conn.execute(select(t.outreach_policy.c.id)).all() == []
     with pytest.raises(ValueError, match="no location with id 99"):
         policy_for(engine, 99)
+
+
+def test_email_names_the_last_service_only_where_the_location_allows_it(engine: Engine) -> None:
+    """Ana's latest completed visit was Lip Filler (service 2): an e-mail naming it is refused
+    by `health_detail` under the defaults and passes once the location allows it; another
+    treatment term (Botox) is still refused."""
+    from agent.outreach.graph import Context, check_row
+
+    p.build(engine)
+    with engine.begin() as conn:
+        conn.execute(
+            t.appointment.insert(),
+            [
+                {
+                    "patient_id": 1,
+                    "provider_id": 1,
+                    "location_id": 1,
+                    "service_id": service,
+                    "start_at": start,
+                    "end_at": start,
+                    "local_date": start.date(),
+                    "local_hour": 10,
+                    "status": status,
+                    "external_id": f"a{service}{status}",
+                }
+                for service, status, start in (
+                    (1, "completed", datetime(2026, 9, 1, 15, tzinfo=UTC)),
+                    (2, "completed", datetime(2026, 11, 1, 15, tzinfo=UTC)),
+                    (1, "booked", datetime(2026, 12, 5, 15, tzinfo=UTC)),
+                )
+            ],
+        )
+    ctx = Context(engine=engine, channels={}, base_url=p.BASE_URL)
+    body = "Hi Ana, how do you feel after your Lip Filler visit? Glow Studio"
+    row: dict[str, object] = {
+        "location_id": 1,
+        "patient_id": 1,
+        "channel": "email",
+        "purpose": "post_treatment",
+        "subject": "Glow Studio",
+        "body": body,
+    }
+
+    def rules(body: str) -> list[str]:
+        return [v["rule"] for v in check_row(ctx, {**row, "body": body})["violations"]]
+
+    assert rules(body) == ["health_detail"]
+    save_policy(
+        engine, 1, PolicyValues(allow_service_in_email=True), actor="o@glow.example.com", now=AT
+    )
+    assert rules(body) == []
+    assert rules("Hi Ana, time for Botox? Glow Studio") == ["health_detail"]
