@@ -2,8 +2,9 @@
 
 `send_message` moves a due message `scheduled → sending` with one guarded UPDATE — only the
 worker whose UPDATE matched sends; everyone else returns — then hands it to the channel. A due
-message outside its location's send window as it is now (`location_policy.policy_for`: the
-window was narrowed after it was scheduled) is moved to the window's next opening instead.
+message of a location with a saved policy (`location_policy.policy_for`) that is outside the
+saved send window as it is now (it was narrowed after the message was scheduled) is moved to
+the window's next opening instead; under the defaults the scheduled time alone decides.
 Otherwise the channel's answer decides:
 - receipt → `sent` (the SID stored in `provider_message_id`);
 - `SmsOptedOut` (21610) → `failed`, and the patient is marked opted out of SMS
@@ -111,8 +112,8 @@ def send_message(
     if row["scheduled_for"] is not None and _aware(row["scheduled_for"]) > now:
         return SendOutcome(message_id, "scheduled")
     policy = policy_for(engine, row["location_id"])
-    if not in_window(now, policy.timezone, *policy.window):
-        # The location's window changed after scheduling (or nobody picked it up in time).
+    if policy.stored and not in_window(now, policy.timezone, *policy.window):
+        # The window saved on Settings may have changed after this message was scheduled.
         at = next_window_opening(now, policy.timezone, *policy.window)
         reschedule(engine, message_id, at=at)
         return SendOutcome(message_id, get_message(engine, message_id)["state"])
