@@ -1,7 +1,8 @@
 """Roles and what each may open.
 
 - owner: the whole organization, every area.
-- manager: their locations; everything but users and the audit log.
+- manager: their locations; everything but users and the audit log (their locations'
+  outreach policy included).
 - front_desk: their locations; Today (briefings), the approval queue, patients.
 - evaluator: their locations; evals and briefings, patients pseudonymized, no contact data.
 
@@ -30,6 +31,7 @@ class Area(StrEnum):
     sent = "sent"
     audit = "audit"
     settings = "settings"
+    outreach_policy = "outreach_policy"
 
 
 ALLOWED: dict[Area, frozenset[Role]] = {
@@ -45,6 +47,9 @@ ALLOWED: dict[Area, frozenset[Role]] = {
     Area.audit: frozenset({Role.owner}),
     # Everyone edits their own briefing subscriptions; the page shows more to owner/manager.
     Area.settings: frozenset(Role),
+    # Changing a location's outreach policy (send window, segments, auto-approval): the
+    # owner for every location, a manager for their own.
+    Area.outreach_policy: frozenset({Role.owner, Role.manager}),
 }
 
 #: Roles that may see patients' names and phone numbers (everyone but the evaluator).

@@ -440,6 +440,27 @@ class Subscription(SQLModel, table=True):
     active: bool = True
 
 
+class OutreachPolicy(SQLModel, table=True):
+    """A location's outreach policy as last saved on Settings (`agent.outreach.location_policy`
+    reads it; no row = the product defaults): the SMS send window in the location's local time
+    (`send_start_hour` ≤ local hour < `send_end_hour`), the most SMS segments a draft may use,
+    whether e-mail may name the patient's last service, and the auto-approval switch and daily
+    cap per location. One row per location."""
+
+    __table_args__ = (Index("ux_outreachpolicy_location", "location_id", unique=True),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    location_id: int = Field(foreign_key="location.id")
+    send_start_hour: int
+    send_end_hour: int
+    max_segments: int
+    allow_service_in_email: bool = False
+    auto_approve_enabled: bool = False
+    auto_approve_daily_cap: int
+    updated_at: datetime
+    updated_by: str
+
+
 class OutreachMessage(SQLModel, table=True):
     """A drafted message to a patient. States follow `MessageState`; every transition is one
     guarded UPDATE (`WHERE state = <expected>`), so a message is sent at most once."""

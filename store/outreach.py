@@ -269,6 +269,16 @@ def schedule(engine: Engine, message_id: int, *, at: datetime) -> bool:
         return transition(conn, message_id, "approved", "scheduled", scheduled_for=at)
 
 
+def reschedule(engine: Engine, message_id: int, *, at: datetime) -> bool:
+    """A scheduled message moved to `at` (still scheduled: the send window it was scheduled
+    into has changed); one guarded UPDATE, False when it is no longer scheduled."""
+    with engine.begin() as conn:
+        result = conn.execute(
+            update(M).where(M.c.id == message_id, M.c.state == "scheduled").values(scheduled_for=at)
+        )
+        return result.rowcount == 1
+
+
 def messages(
     engine: Engine,
     *,

@@ -36,6 +36,38 @@ def targets_for(engine: Engine, scope: str, *, slack_recipient: str | None = Non
     return targets
 
 
+class DuplicateSubscription(ValueError):
+    """The user already subscribes to that scope on that channel."""
+
+
+def find_subscription(
+    session: Session, user_id: int, scope: str, channel: str
+) -> Subscription | None:
+    """The user's subscription to `scope` on `channel` (at most one: `add_subscription`)."""
+    return session.exec(
+        select(Subscription).where(
+            Subscription.user_id == user_id,
+            Subscription.scope == scope,
+            Subscription.channel == channel,
+        )
+    ).first()
+
+
+def add_subscription(
+    session: Session, user_id: int, *, scope: str, channel: str, send_hour_local: int
+) -> Subscription:
+    """A new active subscription (flushed, not committed); `DuplicateSubscription` when the
+    user already has one for the same scope and channel (paused or not)."""
+    if find_subscription(session, user_id, scope, channel) is not None:
+        raise DuplicateSubscription(f"you already get this briefing by {channel}")
+    sub = Subscription(
+        user_id=user_id, channel=channel, scope=scope, send_hour_local=send_hour_local
+    )
+    session.add(sub)
+    session.flush()
+    return sub
+
+
 def ensure_owner_subscription(
     engine: Engine,
     organization_id: int,
@@ -55,18 +87,9 @@ def ensure_owner_subscription(
             session.add(user)
             session.flush()
         assert user.id is not None
-        existing = session.exec(
-            select(Subscription).where(
-                Subscription.user_id == user.id,
-                Subscription.scope == scope,
-                Subscription.channel == channel,
-            )
-        ).first()
-        if existing is None:
-            session.add(
-                Subscription(
-                    user_id=user.id, channel=channel, scope=scope, send_hour_local=send_hour_local
-                )
+        if find_subscription(session, user.id, scope, channel) is None:
+            add_subscription(
+                session, user.id, scope=scope, channel=channel, send_hour_local=send_hour_local
             )
         session.commit()
         return user.id

@@ -1,7 +1,11 @@
 """Send once, and reconcile what we could not see.
 
 `send_message` moves a due message `scheduled → sending` with one guarded UPDATE — only the
-worker whose UPDATE matched sends; everyone else returns — then hands it to the channel:
+worker whose UPDATE matched sends; everyone else returns — then hands it to the channel. A due
+message of a location with a saved policy (`location_policy.policy_for`) that is outside the
+saved send window as it is now (it was narrowed after the message was scheduled) is moved to
+the window's next opening instead; under the defaults the scheduled time alone decides.
+Otherwise the channel's answer decides:
 - receipt → `sent` (the SID stored in `provider_message_id`);
 - `SmsOptedOut` (21610) → `failed`, and the patient is marked opted out of SMS
   (`ConsentEvent`);
@@ -25,10 +29,12 @@ from typing import Any
 
 from sqlalchemy import Engine, insert, select, update
 
+from agent.outreach.location_policy import policy_for
+from agent.outreach.quiet_hours import in_window, next_window_opening
 from channels.base import Channel, DeliveryError, DeliveryOutcomeUnknown, OutgoingMessage
 from channels.sms import FAILED_STATUSES, ProviderRecord, SmsOptedOut
 from store import tables as t
-from store.outreach import get_message, transition
+from store.outreach import get_message, reschedule, transition
 
 log = logging.getLogger(__name__)
 M = t.outreach_message
@@ -105,6 +111,12 @@ def send_message(
         return SendOutcome(message_id, row["state"])
     if row["scheduled_for"] is not None and _aware(row["scheduled_for"]) > now:
         return SendOutcome(message_id, "scheduled")
+    policy = policy_for(engine, row["location_id"])
+    if policy.stored and not in_window(now, policy.timezone, *policy.window):
+        # The window saved on Settings may have changed after this message was scheduled.
+        at = next_window_opening(now, policy.timezone, *policy.window)
+        reschedule(engine, message_id, at=at)
+        return SendOutcome(message_id, get_message(engine, message_id)["state"])
     if not _move(engine, message_id, "scheduled", "sending", sending_started_at=now):
         return SendOutcome(message_id, get_message(engine, message_id)["state"])
 

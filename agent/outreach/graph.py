@@ -14,7 +14,8 @@
   decision is applied through the store's guarded transitions, so a second or concurrent
   resume changes nothing. A blocked approval (policy violations) or an edit that still
   violates the policy loops back for another decision.
-- schedule: approved → scheduled at the next opening of the recipient's window.
+- schedule: approved → scheduled at the next opening of the location's send window (its
+  stored policy, `location_policy.policy_for`; auto-approval reads it too).
 - send: when due and `send_now`, `delivery.send_message` (scheduled → sending is the guard).
 
 The state holds ids, the purpose, the channel and the candidate's facts (numbers); never a
@@ -41,8 +42,9 @@ from agent.outreach.autonomy import AutoApprovePolicy, allows
 from agent.outreach.candidates import Candidate
 from agent.outreach.delivery import send_message
 from agent.outreach.eligibility import FrequencyCap, decide
+from agent.outreach.location_policy import policy_for
 from agent.outreach.policy import check_message
-from agent.outreach.quiet_hours import DEFAULT_END_HOUR, DEFAULT_START_HOUR, next_window_opening
+from agent.outreach.quiet_hours import next_window_opening
 from agent.outreach.writers import Draft, fill, write_llm, write_template
 from channels.base import Channel
 from store.models import pseudonym
@@ -88,9 +90,10 @@ class Context:
     clock: Callable[[], datetime] = _utc_now
     reviewer: str = "reviewer"
     send_now: bool = True
-    window: tuple[int, int] = (DEFAULT_START_HOUR, DEFAULT_END_HOUR)
     cap: FrequencyCap = field(default_factory=FrequencyCap)
     llm_record: Callable[..., None] | None = None
+    # The auto-approval default of locations without a stored policy; its kill switch and
+    # purposes apply everywhere (`location_policy.policy_for`).
     autonomy: AutoApprovePolicy = field(default_factory=AutoApprovePolicy)
 
 
@@ -200,14 +203,17 @@ def draft_node(state: OutreachState, runtime: Runtime[Context]) -> dict[str, Any
 
 
 def check_row(ctx: Context, row: Mapping[str, Any]) -> dict[str, Any]:
-    """The policy result for a stored message (its filled text)."""
+    """The policy result for a stored message (its filled text), under its location's policy;
+    an e-mail may name the patient's last service when the location allows it."""
     config = practice.policy_config(ctx.engine, row["location_id"], ctx.base_url)
+    named = row["channel"] == "email" and config.allow_service_in_email
     result = check_message(
         row["body"],
         channel=row["channel"],
         purpose=row["purpose"],
         config=config,
         subject=row["subject"],
+        last_service=practice.last_service(ctx.engine, row["patient_id"]) if named else None,
     )
     return result.as_dict()
 
@@ -296,7 +302,8 @@ def approval_node(state: OutreachState, runtime: Runtime[Context]) -> dict[str, 
     row = get_message(ctx.engine, message_id)
     if row["state"] != "pending_approval":  # decided already (another resume, the CLI)
         return {"decision": DECIDED.get(row["state"], "pending"), "error": None}
-    rule = allows(ctx.autonomy, row, engine=ctx.engine, now=ctx.clock())
+    auto = policy_for(ctx.engine, row["location_id"], autonomy=ctx.autonomy).auto_approve
+    rule = allows(auto, row, engine=ctx.engine, now=ctx.clock())
     if rule is not None:
         with suppress(OutreachError):  # decided meanwhile: the stored state says how
             approve(ctx.engine, message_id, by="clarity:autonomy", at=ctx.clock(), rule=rule)
@@ -338,8 +345,8 @@ def schedule_node(state: OutreachState, runtime: Runtime[Context]) -> dict[str, 
     assert message_id is not None
     row = get_message(ctx.engine, message_id)
     if row["state"] == "approved":
-        _name, tz, _org = practice.location_info(ctx.engine, row["location_id"])
-        at = next_window_opening(ctx.clock(), tz, *ctx.window)
+        policy = policy_for(ctx.engine, row["location_id"])
+        at = next_window_opening(ctx.clock(), policy.timezone, *policy.window)
         schedule(ctx.engine, message_id, at=at)
     return {"outcome": get_message(ctx.engine, message_id)["state"]}
 

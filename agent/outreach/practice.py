@@ -35,7 +35,18 @@ def location_info(engine: Engine, location_id: int) -> tuple[str, str, int]:
 
 
 def policy_config(engine: Engine, location_id: int, base_url: str, **options: Any) -> PolicyConfig:
+    """The rules a draft of the location is checked against: its name, booking link and
+    catalog terms, and the SMS segment limit and service-in-e-mail flag of the location's
+    policy (`location_policy.policy_for`; `options` override them)."""
+    from agent.outreach.location_policy import policy_for
+
     name, _tz, org_id = location_info(engine, location_id)
+    stored = policy_for(engine, location_id)
+    options = {
+        "max_segments": stored.max_segments,
+        "allow_service_in_email": stored.allow_service_in_email,
+        **options,
+    }
     s = t.service
     with engine.connect() as conn:
         rows = conn.execute(
@@ -48,6 +59,21 @@ def policy_config(engine: Engine, location_id: int, base_url: str, **options: An
         catalog_terms=terms,
         **options,
     )
+
+
+def last_service(engine: Engine, patient_id: int) -> str | None:
+    """The service name of the patient's latest completed appointment (None without one):
+    what an e-mail may name when the location allows it (`allow_service_in_email`)."""
+    a, s = t.appointment, t.service
+    with engine.connect() as conn:
+        name = conn.execute(
+            select(s.c.name)
+            .join(a, a.c.service_id == s.c.id)
+            .where(a.c.patient_id == patient_id, a.c.status == "completed")
+            .order_by(a.c.start_at.desc(), a.c.id.desc())
+            .limit(1)
+        ).scalar()
+    return str(name) if name is not None else None
 
 
 def contact_facts(engine: Engine, patient_id: int) -> ContactFacts | None:

@@ -1,6 +1,7 @@
 """Sent & audit and Settings: the pages (`pages`) and their JSON (`api`, under `/api/v1`),
 each rendering the same view function (api/views/sent.py, audit.py, settings.py), and the
-subscription form post (htmx; CSRF-checked by the middleware, audited by the view)."""
+Settings form posts — subscriptions (add, change, remove), a location's outreach policy, a
+user's role (htmx; CSRF-checked by the middleware, audited by the view)."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from api.deps import (
     UserScope,
     require,
 )
-from api.roles import Area, Role
+from api.roles import Area, Role, may_open
 from api.routes.api_v1 import ERRORS, MAX_ID
 from api.templating import render
 from api.views import audit as av
@@ -129,7 +130,10 @@ def settings_page(
 ) -> HTMLResponse:
     view = stv.settings_view(session, engine, scope, settings.app_base_url)
     roles = [r.value for r in Role]
-    return render(request, "settings.html", {"v": view, "roles": roles}, user=user)
+    editable = may_open(user.role, Area.outreach_policy)
+    return render(
+        request, "settings.html", {"v": view, "roles": roles, "editable": editable}, user=user
+    )
 
 
 @pages.post(
@@ -166,6 +170,146 @@ def subscription_post(
         request,
         "_subscription.html",
         {"s": sub, "channels": stv.CHANNELS, "notice": notice, "error": error},
+        user=scope.user,
+    )
+
+
+def _subscriptions_section(
+    request: Request,
+    session: Session,
+    scope: UserScope,
+    *,
+    notice: str | None = None,
+    error: str | None = None,
+    form: dict[str, object] | None = None,
+) -> HTMLResponse:
+    """The subscriptions section (list and the form to add one), answered by add and remove."""
+    return render(
+        request,
+        "_subscriptions.html",
+        {
+            "subscriptions": stv.subscriptions(session, scope),
+            "channels": stv.CHANNELS,
+            "targets": stv.subscription_targets(session, scope),
+            "section_notice": notice,
+            "section_error": error,
+            "form": form or {},
+        },
+        user=scope.user,
+    )
+
+
+@pages.post(
+    "/settings/subscriptions", response_class=HTMLResponse, dependencies=[require(Area.settings)]
+)
+def subscription_create(
+    request: Request,
+    session: SessionDep,
+    scope: Scope,
+    target: Annotated[str, Form(max_length=40, pattern=r"^(org|location):[0-9]{1,12}$")],
+    channel: Annotated[str, Form(max_length=20)],
+    send_hour_local: Annotated[int, Form(ge=0, le=23)],
+) -> HTMLResponse:
+    """Subscribe the signed-in user to a briefing (their organization or one of their
+    locations); answered with the subscriptions section (htmx swaps it). 404 for a scope
+    outside theirs; a duplicate or a bad value is an error in the section, nothing saved."""
+    try:
+        sub = stv.create_subscription(
+            session, scope, target=target, channel=channel, send_hour_local=send_hour_local
+        )
+    except stv.TargetNotAllowed as exc:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=str(exc)) from None
+    except ValueError as exc:
+        session.rollback()
+        form = {"target": target, "channel": channel, "send_hour_local": send_hour_local}
+        return _subscriptions_section(request, session, scope, error=str(exc), form=form)
+    notice = f"Added: {sub.scope_label} by {sub.channel} at {sub.send_time_local}"
+    return _subscriptions_section(request, session, scope, notice=notice)
+
+
+@pages.post(
+    "/settings/subscriptions/{subscription_id}/delete",
+    response_class=HTMLResponse,
+    dependencies=[require(Area.settings)],
+)
+def subscription_delete(
+    request: Request,
+    session: SessionDep,
+    scope: Scope,
+    subscription_id: Annotated[int, Path(ge=1, le=MAX_ID)],
+) -> HTMLResponse:
+    """Remove one of the user's own subscriptions (audited); answered with the section."""
+    try:
+        gone = stv.get_subscription(session, scope, subscription_id)
+        stv.delete_subscription(session, scope, subscription_id)
+    except stv.SubscriptionNotFound as exc:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=str(exc)) from None
+    notice = f"Removed: {gone.scope_label} by {gone.channel}"
+    return _subscriptions_section(request, session, scope, notice=notice)
+
+
+def _changes_text(changed: dict[str, dict[str, object]]) -> str:
+    if not changed:
+        return "No change"
+    names = {
+        "send_start_hour": "window start",
+        "send_end_hour": "window end",
+        "max_segments": "SMS segments",
+        "allow_service_in_email": "service in e-mail",
+        "auto_approve_enabled": "auto-approval",
+        "auto_approve_daily_cap": "daily cap",
+    }
+    parts = [f"{names.get(k, k)} {v['old']} → {v['new']}" for k, v in changed.items()]
+    return "Saved: " + ", ".join(parts)
+
+
+@pages.post(
+    "/settings/policy/{location_id}",
+    response_class=HTMLResponse,
+    dependencies=[require(Area.outreach_policy)],
+)
+def policy_post(
+    request: Request,
+    session: SessionDep,
+    engine: EngineDep,
+    scope: Scope,
+    settings: SettingsDep,
+    location_id: Annotated[int, Path(ge=1, le=MAX_ID)],
+    send_start_hour: Annotated[int, Form(ge=-1000, le=1000)],
+    send_end_hour: Annotated[int, Form(ge=-1000, le=1000)],
+    max_segments: Annotated[int, Form(ge=-1000, le=1000)],
+    auto_approve_daily_cap: Annotated[int, Form(ge=-1_000_000, le=1_000_000)],
+    allow_service_in_email: Annotated[bool, Form()] = False,
+    auto_approve_enabled: Annotated[bool, Form()] = False,
+) -> HTMLResponse:
+    """Save a location's outreach policy (owner: every location; manager: theirs; 404 for
+    any other); answered with the location's policy section (htmx swaps it). A broken rule
+    is shown in the section and nothing is saved."""
+    base_url = settings.app_base_url
+    error = notice = None
+    try:
+        policy, changed = stv.update_policy(
+            session,
+            engine,
+            scope,
+            location_id,
+            base_url,
+            send_start_hour=send_start_hour,
+            send_end_hour=send_end_hour,
+            max_segments=max_segments,
+            allow_service_in_email=allow_service_in_email,
+            auto_approve_enabled=auto_approve_enabled,
+            auto_approve_daily_cap=auto_approve_daily_cap,
+        )
+        notice = _changes_text(changed)
+    except stv.LocationNotFound as exc:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=str(exc)) from None
+    except ValueError as exc:
+        policy, error = stv.get_policy(session, engine, scope, location_id, base_url), str(exc)
+    return render(
+        request,
+        "_outreach_policy.html",
+        {"p": policy, "editable": True, "notice": notice, "error": error},
         user=scope.user,
     )
 

@@ -222,11 +222,11 @@ def preview(
 
 
 def _schedule(engine: Engine, row: dict[str, Any], now: datetime) -> None:
-    from agent.outreach.practice import location_info
+    from agent.outreach.location_policy import policy_for
     from agent.outreach.quiet_hours import next_window_opening
 
-    _name, tz, _org = location_info(engine, row["location_id"])
-    schedule(engine, row["id"], at=next_window_opening(now, tz))
+    policy = policy_for(engine, row["location_id"])
+    schedule(engine, row["id"], at=next_window_opening(now, policy.timezone, *policy.window))
 
 
 def approve_message(

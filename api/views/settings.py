@@ -6,12 +6,16 @@ Definitions:
 - users and roles (owner): every user of the organization with role, locations and active
   flag, editable (`update_user`, audited as `user.update`);
 - a user's subscriptions = their `Subscription` rows (channel, scope, local send hour,
-  active); only the user themself sees or changes them, and each change is audited
-  (`subscription.update`, with the values before and after);
+  active); only the user themself sees, adds, changes or removes them, to scopes their scope
+  allows (a location of theirs, the organization when they see all of it), at most one per
+  scope and channel; each change is audited (`subscription.create`, `subscription.update` with
+  the values before and after, `subscription.delete`);
 - the outreach policy of a location = the rules every draft is checked against
-  (`agent.outreach.policy`) and the send window (`agent.outreach.quiet_hours`) as they apply
-  to it; the store has no per-location overrides, so these are the product defaults, shown
-  read-only, with the location's own name, booking link and time zone;
+  (`agent.outreach.policy`) and the location's policy as `agent.outreach.location_policy`
+  reads it (its stored row, else the product defaults): send window, SMS segments, service in
+  e-mail, auto-approval; owners change it for every location, managers for theirs (area
+  `outreach_policy`, audited `settings.outreach_policy`), shown with the location's own name,
+  booking link and time zone;
 - job runs of a scope = `JobRun` rows whose key names one of the scope's locations
   (`location:<id>:…`), the organization when the scope is all of it (`org:<id>:…`), and for
   owners the store-wide periodic jobs (key `all`: sends, reconciliation, retries); failures
@@ -47,6 +51,14 @@ class UserNotFound(LookupError):
     """No user with that id in the signed-in owner's organization."""
 
 
+class LocationNotFound(LookupError):
+    """No location with that id among the signed-in user's locations."""
+
+
+class TargetNotAllowed(LookupError):
+    """A subscription scope the signed-in user may not subscribe to (not theirs)."""
+
+
 class SubscriptionOut(BaseModel):
     id: int
     channel: str
@@ -63,11 +75,23 @@ class LocationPolicy(BaseModel):
     timezone: str
     booking_url: str
     send_window_local: str
+    send_start_hour: int
+    send_end_hour: int
     sms_max_segments: int
     sms_opt_out_text: str
     service_named_in_email: bool
+    auto_approve_enabled: bool
+    auto_approve_daily_cap: int
     auto_approval: str
     rules: list[str]
+    customized: bool  # False: no stored policy, the product defaults
+    updated_at: datetime | None
+    updated_by: str | None
+
+
+class SubscriptionTarget(BaseModel):
+    scope: str
+    label: str
 
 
 class JobRunOut(BaseModel):
@@ -85,6 +109,7 @@ class JobRunOut(BaseModel):
 class SettingsView(BaseModel):
     subscriptions: list[SubscriptionOut]
     channels: list[str]
+    targets: list[SubscriptionTarget]
     users: list[UserOut] | None
     locations: dict[int, str] | None
     policies: list[LocationPolicy] | None
@@ -177,6 +202,89 @@ def update_subscription(
     return get_subscription(session, scope, subscription_id)
 
 
+def subscription_targets(session: Session, scope: UserScope) -> list[SubscriptionTarget]:
+    """The scopes the user may subscribe to: the organization when their scope is all of it,
+    then each of their locations by name."""
+    labels = _labels(session, scope)
+    keys = [f"org:{scope.organization_id}"] if scope.allows_location(None) else []
+    names = location_names(session, scope)
+    keys += [
+        f"location:{lid}" for lid in sorted(scope.location_ids, key=lambda i: (names.get(i, ""), i))
+    ]
+    return [SubscriptionTarget(scope=k, label=labels.get(k, k)) for k in keys]
+
+
+def _location_of(target: str) -> int | None:
+    kind, _, ident = target.partition(":")
+    return int(ident) if kind == "location" and ident.isdigit() else None
+
+
+def create_subscription(
+    session: Session,
+    scope: UserScope,
+    *,
+    target: str,
+    channel: str,
+    send_hour_local: int,
+    now: datetime | None = None,
+) -> SubscriptionOut:
+    """Subscribe the signed-in user to `target`'s briefing and audit it
+    (`subscription.create`). `TargetNotAllowed` for a scope outside theirs; ValueError (one
+    line) for an hour outside 0–23, an unknown channel or a duplicate (same scope and
+    channel)."""
+    from agent.briefing.subscriptions import add_subscription
+
+    if target not in {t.scope for t in subscription_targets(session, scope)}:
+        raise TargetNotAllowed(f"no briefing {target!r} to subscribe to")
+    if not 0 <= send_hour_local <= 23:
+        raise ValueError(f"send hour must be 0–23, not {send_hour_local}")
+    if channel not in CHANNELS:
+        raise ValueError(f"channel must be one of {', '.join(CHANNELS)}, not {channel!r}")
+    sub = add_subscription(
+        session, scope.user.id, scope=target, channel=channel, send_hour_local=send_hour_local
+    )
+    assert sub.id is not None
+    _audit(
+        session,
+        scope,
+        action="subscription.create",
+        entity_type="subscription",
+        entity_id=sub.id,
+        details={"scope": target, "channel": channel, "send_hour_local": send_hour_local},
+        location_id=_location_of(target),
+        now=now,
+    )
+    session.commit()
+    return get_subscription(session, scope, sub.id)
+
+
+def delete_subscription(
+    session: Session, scope: UserScope, subscription_id: int, *, now: datetime | None = None
+) -> None:
+    """Remove one of the user's own subscriptions and audit it (`subscription.delete`, with
+    what it was); `SubscriptionNotFound` when it is not theirs."""
+    sub = _own(session, scope, subscription_id)
+    details = {
+        "scope": sub.scope,
+        "channel": sub.channel,
+        "send_hour_local": sub.send_hour_local,
+        "active": sub.active,
+    }
+    location_id = _location_of(sub.scope)
+    session.delete(sub)
+    _audit(
+        session,
+        scope,
+        action="subscription.delete",
+        entity_type="subscription",
+        entity_id=subscription_id,
+        details=details,
+        location_id=location_id if location_id in scope.location_ids else None,
+        now=now,
+    )
+    session.commit()
+
+
 def _audit(
     session: Session,
     scope: UserScope,
@@ -266,48 +374,119 @@ def location_names(session: Session, scope: UserScope) -> dict[int, str]:
     return {loc.id: loc.name for loc in rows if loc.id is not None}
 
 
-def policies(session: Session, scope: UserScope, base_url: str) -> list[LocationPolicy]:
-    """The outreach policy as it applies to each of the scope's locations."""
-    from agent.outreach.autonomy import AutoApprovePolicy
-    from agent.outreach.policy import DEFAULT_MAX_SEGMENTS, OPT_OUT_TEXT
+def _policy_out(
+    loc: Location, base_url: str, stored: Any, auto_purposes: tuple[str, ...]
+) -> LocationPolicy:
+    from agent.outreach.policy import OPT_OUT_TEXT
     from agent.outreach.practice import booking_url
-    from agent.outreach.quiet_hours import DEFAULT_END_HOUR, DEFAULT_START_HOUR
 
-    auto = AutoApprovePolicy()
+    v = stored.values
     auto_text = (
-        f"on for {', '.join(auto.purposes)} (at most {auto.daily_cap} a day)"
-        if auto.enabled and not auto.kill_switch
+        f"on for {', '.join(auto_purposes)} (at most {v.auto_approve_daily_cap} a day)"
+        if stored.auto_approve.enabled and not stored.auto_approve.kill_switch
         else "off: a person approves every message"
     )
     rules = [
         "opt_out: marketing SMS say 'Reply STOP to opt out'",
         "practice_named: the practice's name appears",
-        "health_detail: no treatment or health detail (service catalog and health terms)",
+        "health_detail: no treatment or health detail (service catalog and health terms)"
+        + ("; e-mail may name the patient's last service" if v.allow_service_in_email else ""),
         "links: only the practice's booking link",
         "placeholders: nothing like {first_name} left unfilled",
-        f"segments: at most {DEFAULT_MAX_SEGMENTS} SMS segments",
+        f"segments: at most {v.max_segments} SMS segments",
     ]
+    assert loc.id is not None
+    return LocationPolicy(
+        location_id=loc.id,
+        location=loc.name,
+        timezone=loc.timezone,
+        booking_url=booking_url(base_url, loc.id),
+        send_window_local=f"{v.send_start_hour:02d}:00–{v.send_end_hour:02d}:00",
+        send_start_hour=v.send_start_hour,
+        send_end_hour=v.send_end_hour,
+        sms_max_segments=v.max_segments,
+        sms_opt_out_text=OPT_OUT_TEXT,
+        service_named_in_email=v.allow_service_in_email,
+        auto_approve_enabled=v.auto_approve_enabled,
+        auto_approve_daily_cap=v.auto_approve_daily_cap,
+        auto_approval=auto_text,
+        rules=rules,
+        customized=stored.stored,
+        updated_at=stored.updated_at,
+        updated_by=stored.updated_by,
+    )
+
+
+def policies(
+    session: Session, engine: Engine, scope: UserScope, base_url: str
+) -> list[LocationPolicy]:
+    """The outreach policy in force at each of the scope's locations, by name."""
+    from agent.outreach.autonomy import AutoApprovePolicy
+    from agent.outreach.location_policy import policy_for
+
+    purposes = AutoApprovePolicy().purposes
     rows = session.exec(
         select(Location)
         .where(col(Location.id).in_(sorted(scope.location_ids)))
         .order_by(col(Location.name), col(Location.id))
     ).all()
     return [
-        LocationPolicy(
-            location_id=loc.id,
-            location=loc.name,
-            timezone=loc.timezone,
-            booking_url=booking_url(base_url, loc.id),
-            send_window_local=f"{DEFAULT_START_HOUR:02d}:00–{DEFAULT_END_HOUR:02d}:00",
-            sms_max_segments=DEFAULT_MAX_SEGMENTS,
-            sms_opt_out_text=OPT_OUT_TEXT,
-            service_named_in_email=False,
-            auto_approval=auto_text,
-            rules=rules,
-        )
+        _policy_out(loc, base_url, policy_for(engine, loc.id), purposes)
         for loc in rows
         if loc.id is not None
     ]
+
+
+def get_policy(
+    session: Session, engine: Engine, scope: UserScope, location_id: int, base_url: str
+) -> LocationPolicy:
+    """One of the user's locations' policy; `LocationNotFound` for any other location."""
+    from agent.outreach.autonomy import AutoApprovePolicy
+    from agent.outreach.location_policy import policy_for
+
+    loc = session.get(Location, location_id) if scope.allows_location(location_id) else None
+    if loc is None:
+        raise LocationNotFound(f"no location {location_id}")
+    return _policy_out(loc, base_url, policy_for(engine, location_id), AutoApprovePolicy().purposes)
+
+
+def update_policy(
+    session: Session,
+    engine: Engine,
+    scope: UserScope,
+    location_id: int,
+    base_url: str,
+    *,
+    send_start_hour: int,
+    send_end_hour: int,
+    max_segments: int,
+    allow_service_in_email: bool,
+    auto_approve_enabled: bool,
+    auto_approve_daily_cap: int,
+    now: datetime | None = None,
+) -> tuple[LocationPolicy, dict[str, dict[str, Any]]]:
+    """Save a location's outreach policy (owner: any location of the organization; manager:
+    theirs, by the scope) — validated and audited by `location_policy.save_policy`. Returns
+    the policy now in force and the changed fields (empty: nothing changed, nothing audited).
+    `LocationNotFound` outside the scope; ValueError (one line) for a broken rule."""
+    from agent.outreach.location_policy import PolicyValues, save_policy
+
+    get_policy(session, engine, scope, location_id, base_url)  # the scope check
+    changed = save_policy(
+        engine,
+        location_id,
+        PolicyValues(
+            send_start_hour=send_start_hour,
+            send_end_hour=send_end_hour,
+            max_segments=max_segments,
+            allow_service_in_email=allow_service_in_email,
+            auto_approve_enabled=auto_approve_enabled,
+            auto_approve_daily_cap=auto_approve_daily_cap,
+        ),
+        actor=scope.user.email,
+        now=now,
+    )
+    return get_policy(session, engine, scope, location_id, base_url), changed
 
 
 def run_scopes(scope: UserScope) -> list[str]:
@@ -354,9 +533,10 @@ def settings_view(
     return SettingsView(
         subscriptions=subscriptions(session, scope),
         channels=list(CHANNELS),
+        targets=subscription_targets(session, scope),
         users=list_users(session, scope) if role == Role.owner else None,
         locations=location_names(session, scope) if role == Role.owner else None,
-        policies=policies(session, scope, base_url) if admin else None,
+        policies=policies(session, engine, scope, base_url) if admin else None,
         runs=runs,
         failures=failures,
     )

@@ -18,7 +18,13 @@ from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
-from store.models import AuditEvent, OutreachMessage, Subscription, UserLocation
+from store.models import (
+    AuditEvent,
+    OutreachMessage,
+    OutreachPolicy,
+    Subscription,
+    UserLocation,
+)
 from tests.api.conftest import ROLES, World, bearer, csrf_header, signed_in
 from tests.api.test_admin_pages import add_admin_data
 from tests.api.test_evals_page import write_runs
@@ -192,7 +198,10 @@ WRITES = {
     "/queue/{message_id}/check",
     "/queue/bulk-approve",
     "/settings/subscriptions/{subscription_id}",  # `test_subscription_writes_matrix`
+    "/settings/subscriptions",  # `test_subscription_add_remove_matrix`
+    "/settings/subscriptions/{subscription_id}/delete",  # the same
     "/settings/users/{user_id}",  # `test_user_writes_matrix`
+    "/settings/policy/{location_id}",  # `test_policy_writes_matrix`
 }
 
 # Routes anyone may open, so outside the matrix (their own tests cover them).
@@ -464,3 +473,130 @@ def test_user_writes_matrix(app: FastAPI, world: World) -> None:
     assert audited == {str(world.user["front_desk"])}
     # 5 clients (anonymous + 4 roles) × (own + foreign) = 10.
     assert cells == 10
+
+
+def test_subscription_add_remove_matrix(app: FastAPI, world: World) -> None:
+    """Adding a subscription × role × own / foreign scope, and removing one × role × own /
+    foreign subscription: 401 anonymous; own added or removed (audited); a scope outside the
+    user's (another location, organization A's roll-up for the Greenwich-only roles,
+    organization B) or another user's subscription 404, nothing written or audited."""
+    add_admin_data(world)
+    with Session(world.engine) as s:
+        subs = {
+            key: s.exec(select(Subscription).where(Subscription.user_id == world.user[key]))
+            .first()
+            .id  # type: ignore[union-attr]
+            for key in (*ROLES, "ownerB")
+        }
+    cells = 0
+    wrong: list[str] = []
+    sessions = {role: signed_in(app, world, role) for role in ROLES}
+    with TestClient(app) as anonymous:
+        for role in ("anonymous", *ROLES):
+            client = anonymous if role == "anonymous" else sessions[role]
+            headers = {} if role == "anonymous" else csrf_header(client)
+            # Own: Greenwich by outbox (nobody has it yet); foreign: by the role's scope.
+            targets = [("own", f"location:{world.loc['A1']}")]
+            foreign = ["B1", "orgB"] if role in ("anonymous", "owner") else ["A2", "B1", "orgA"]
+            targets += [("foreign", world.scope_key(k)) for k in foreign]
+            for side, target in targets:
+                cells += 1
+                form = {"target": target, "channel": "outbox", "send_hour_local": "6"}
+                response = client.post("/settings/subscriptions", data=form, headers=headers)
+                expected = 401 if role == "anonymous" else 200 if side == "own" else 404
+                if response.status_code != expected:
+                    wrong.append(f"add {role} {target}: {response.status_code} != {expected}")
+            own = "owner" if role == "anonymous" else role
+            neighbour = "manager" if own == "owner" else "owner"
+            for side, key in (("foreign", neighbour), ("foreign", "ownerB"), ("own", own)):
+                cells += 1
+                url = f"/settings/subscriptions/{subs[key]}/delete"
+                response = client.post(url, headers=headers)
+                expected = 401 if role == "anonymous" else 200 if side == "own" else 404
+                if response.status_code != expected:
+                    wrong.append(f"remove {role} {key}: {response.status_code} != {expected}")
+    for client in sessions.values():
+        client.__exit__(None, None, None)
+    print(f"subscription add/remove matrix: {cells} cells checked")  # noqa: T201
+    assert wrong == []
+    with Session(world.engine) as s:
+        left = {(row.user_id, row.scope, row.channel) for row in s.exec(select(Subscription))}
+        actions = sorted(
+            (e.action, e.actor)
+            for e in s.exec(select(AuditEvent).where(AuditEvent.entity_type == "subscription"))
+        )
+    greenwich = f"location:{world.loc['A1']}"
+    # Each role's one seeded subscription was removed and its Greenwich outbox one added; the
+    # owner's organization Slack subscription and Boston's owner's stay.
+    assert left == {
+        *((world.user[r], greenwich, "outbox") for r in ROLES),
+        (world.user["owner"], f"org:{world.org['A']}", "slack"),
+        (world.user["ownerB"], f"location:{world.loc['B1']}", "email"),
+    }
+    assert actions == sorted(
+        [("subscription.create", world.email[r]) for r in ROLES]
+        + [("subscription.delete", world.email[r]) for r in ROLES]
+    )
+    # Anonymous and owner 3 adds (own + 2 foreign) + 3 removes each; the three others 4 adds
+    # (own + 3 foreign) + 3 removes each: 6 + 6 + 21 = 33.
+    assert cells == 33
+
+
+def test_policy_writes_matrix(app: FastAPI, world: World) -> None:
+    """Saving a location's outreach policy × role × own / foreign location: 401 anonymous,
+    403 front desk and evaluator, 404 for a location outside the user's (Westport for the
+    Greenwich-only manager, Boston for everyone); the owner's and manager's own saved and
+    audited, nothing else."""
+    cells = 0
+    wrong: list[str] = []
+    sessions = {role: signed_in(app, world, role) for role in ROLES}
+    form = {
+        "send_start_hour": "10",
+        "send_end_hour": "12",
+        "max_segments": "1",
+        "auto_approve_daily_cap": "3",
+    }
+    with TestClient(app) as anonymous:
+        for role in ("anonymous", *ROLES):
+            client = anonymous if role == "anonymous" else sessions[role]
+            headers = {} if role == "anonymous" else csrf_header(client)
+            own = ["A1", "A2"] if role == "owner" else ["A1"]
+            foreign = ["B1"] if role == "owner" else ["A2", "B1"]
+            targets = [("own", k) for k in own] + [("foreign", k) for k in foreign]
+            for side, key in targets:
+                cells += 1
+                url = f"/settings/policy/{world.loc[key]}"
+                response = client.post(url, data=form, headers=headers)
+                if role == "anonymous":
+                    expected = 401
+                elif role not in ("owner", "manager"):
+                    expected = 403
+                else:
+                    expected = 200 if side == "own" else 404
+                if response.status_code != expected:
+                    wrong.append(f"{role} {side} {key}: {response.status_code} != {expected}")
+    for client in sessions.values():
+        client.__exit__(None, None, None)
+    print(f"policy writes matrix: {cells} cells checked")  # noqa: T201
+    assert wrong == []
+    with Session(world.engine) as s:
+        stored = {
+            row.location_id: (row.updated_by, row.send_start_hour, row.max_segments)
+            for row in s.exec(select(OutreachPolicy))
+        }
+        audited = sorted(
+            (e.actor, e.entity_id)
+            for e in s.exec(
+                select(AuditEvent).where(AuditEvent.action == "settings.outreach_policy")
+            )
+        )
+    # The owner saved Greenwich and Westport first; the manager's same values changed nothing.
+    assert stored == {
+        world.loc["A1"]: (world.email["owner"], 10, 1),
+        world.loc["A2"]: (world.email["owner"], 10, 1),
+    }
+    assert audited == sorted(
+        [(world.email["owner"], str(world.loc["A1"])), (world.email["owner"], str(world.loc["A2"]))]
+    )
+    # anonymous 1 own + 2 foreign, owner 2 + 1, manager/front desk/evaluator 1 + 2 each = 15.
+    assert cells == 15

@@ -1,8 +1,9 @@
 """Settings, Sent & audit in a real browser (Debian's chromium through Playwright, as in
 `tests/api/test_browser.py`): the owner changes a briefing subscription's local time on
-Settings, sees it saved, and finds it saved after a reload and in the audit log; job failures
-are on the page; Patients loads tomorrow's no-show list. Screenshots in var/test-screenshots/
-(settings.png, audit.png, patients-no-show.png)."""
+Settings, sees it saved, and finds it saved after a reload and in the audit log; changes
+Greenwich's outreach send window and sees it saved; job failures are on the page; Patients
+loads tomorrow's no-show list. Screenshots in var/test-screenshots/ (settings.png,
+settings-policy.png, audit.png, patients-no-show.png)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import pytest
 from playwright.sync_api import expect, sync_playwright
 from sqlmodel import Session, SQLModel, select
 
+from agent.outreach.location_policy import policy_for
 from api.app import create_app
 from store.db import make_engine
 from store.models import Subscription
@@ -72,6 +74,17 @@ def test_owner_changes_a_subscription_time_and_sees_it_saved(
                 page.reload()
                 again = page.locator(".subscription").filter(has_text="Greenwich").first
                 expect(again.get_by_label("Send hour for Greenwich")).to_have_value("9")
+                # Greenwich's outreach policy: texts only 10:00–12:00 from now on.
+                policy = page.locator(f"#policy-{world.loc['A1']}")
+                policy.get_by_label("Send window start for Greenwich").select_option("10")
+                policy.get_by_label("Send window end for Greenwich").select_option("12")
+                policy.get_by_role("button", name="Save policy").click()
+                saved_policy = page.locator(f"#policy-{world.loc['A1']}")
+                expect(saved_policy.get_by_role("status")).to_have_text(
+                    "Saved: window start 9 → 10, window end 20 → 12"
+                )
+                expect(saved_policy).to_contain_text("Send window 10:00–12:00 (America/New_York)")
+                page.screenshot(path=str(SCREENSHOTS / "settings-policy.png"), full_page=True)
                 page.get_by_role("link", name="Audit").click()
                 page.locator("select[name=action]").select_option("subscription.update")
                 page.get_by_role("button", name="Filter").click()
@@ -97,3 +110,4 @@ def test_owner_changes_a_subscription_time_and_sees_it_saved(
             )
         ).one()
     assert sub.send_hour_local == 9
+    assert policy_for(world.engine, world.loc["A1"]).window == (10, 12)

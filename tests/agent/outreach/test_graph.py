@@ -15,8 +15,9 @@ from langgraph.types import Command
 from sqlalchemy import Engine, select, text
 from twilio.rest import Client
 
+from agent.outreach.autonomy import AutoApprovePolicy
 from agent.outreach.checkpoint import open_checkpointer
-from agent.outreach.delivery import reconcile
+from agent.outreach.delivery import reconcile, send_message
 from agent.outreach.graph import Context, build_outreach_graph
 from agent.outreach.runner import resume, start, thread_config
 from channels.base import OutgoingMessage
@@ -341,3 +342,99 @@ def test_autonomous_policy_is_off_by_default_narrow_capped_and_audited(
         conn.execute(t.outreach_message.update().values(sent_at=p.NOW - timedelta(days=30)))
     stopped = start(app, care, as_of="2026-11-04", context=killed)
     assert "__interrupt__" in stopped
+
+
+# ------------------------------------------------- the location's stored policy (Settings)
+
+
+def _save(engine: Engine, **values: Any) -> None:
+    from agent.outreach.location_policy import PolicyValues, save_policy
+
+    save_policy(engine, 1, PolicyValues(**values), actor="owner@glow.example.com", now=p.NOW)
+
+
+def test_a_stored_send_window_schedules_into_it(
+    engine: Engine, cps: Checkpointers, stub: TwilioStub
+) -> None:
+    # Window 10–12 at the New York location; approved 2026-11-30 14:00 UTC = 09:00 EST →
+    # scheduled for 10:00 EST = 15:00 UTC the same day (the default 9–20 would send at once).
+    _save(engine, send_start_hour=10, send_end_hour=12)
+    nine = p.NOW.replace(hour=14)
+    app, ctx = cps.app(), context(engine, stub, clock=lambda: nine)
+    message_id = drafted(app, ctx)
+    assert resume(app, message_id, {"type": "approve"}, context=ctx)["outcome"] == "scheduled"
+    row = get_message(engine, message_id)
+    assert row["scheduled_for"].replace(tzinfo=None).isoformat() == "2026-11-30T15:00:00"
+    assert stub.posts == 0
+    outcome = send_message(engine, message_id, ctx.channels, now=p.NOW)  # 15:00 UTC = 10:00
+    assert outcome.state == "sent" and stub.posts == 1
+
+
+def test_a_window_narrowed_after_scheduling_moves_the_send(
+    engine: Engine, cps: Checkpointers, stub: TwilioStub
+) -> None:
+    # Approved at 10:00 EST under the default window: scheduled for 15:00 UTC. The window then
+    # becomes 12–14: at 15:00 UTC (10:00 EST) the send waits for 12:00 EST = 17:00 UTC.
+    app, ctx = cps.app(), context(engine, stub, send_now=False)
+    message_id = drafted(app, ctx)
+    assert resume(app, message_id, {"type": "approve"}, context=ctx)["outcome"] == "scheduled"
+    _save(engine, send_start_hour=12, send_end_hour=14)
+    waiting = send_message(engine, message_id, ctx.channels, now=p.NOW)
+    assert waiting.state == "scheduled" and stub.posts == 0
+    row = get_message(engine, message_id)
+    assert row["scheduled_for"].replace(tzinfo=None).isoformat() == "2026-11-30T17:00:00"
+    assert send_message(engine, message_id, ctx.channels, now=p.NOW.replace(hour=17)).sent_now
+    assert stub.posts == 1
+
+
+def test_a_stored_segment_limit_blocks_a_two_segment_draft(
+    engine: Engine, cps: Checkpointers, stub: TwilioStub
+) -> None:
+    # The win-back draft is 2 GSM-7 segments: passes the default limit of 2, not a limit of 1.
+    app, ctx = cps.app(), context(engine, stub)
+    passed = drafted(app, ctx)
+    assert get_message(engine, passed)["segments"] == 2
+    resume(app, passed, {"type": "reject", "message": "t"}, context=ctx)
+    _save(engine, max_segments=1)
+    result = start(app, p.win_back(), as_of="2026-12-01", context=ctx)
+    row = get_message(engine, result["message_id"])
+    assert row["policy"]["passed"] is False
+    assert [v["rule"] for v in row["policy"]["violations"]] == ["segments"]
+    assert row["policy"]["violations"][0]["detail"].endswith("at most 1")
+    blocked = resume(app, result["message_id"], {"type": "approve"}, context=ctx)
+    assert blocked["decision"] == "pending" and "segments" in blocked["error"]
+    assert stub.posts == 0
+
+
+def test_a_stored_auto_approval_cap_wins_over_the_default(
+    engine: Engine, cps: Checkpointers, stub: TwilioStub
+) -> None:
+    # The context's default is off; the location's stored policy turns it on with a cap of 1
+    # a day: the first care reminder goes out without a person, the second waits; a cap of 2
+    # saved afterwards lets a third through the same UTC day.
+    app, ctx = cps.app(), context(engine, stub)
+    care = replace(p.win_back(), purpose="next_due")
+    _save(engine, auto_approve_enabled=True, auto_approve_daily_cap=1)
+
+    def again(as_of: str) -> dict[str, Any]:
+        with engine.begin() as conn:  # clear the frequency cap for the next draft
+            conn.execute(t.outreach_message.update().values(sent_at=p.NOW - timedelta(days=30)))
+        return start(app, care, as_of=as_of, context=ctx)
+
+    first = start(app, care, as_of="2026-11-01", context=ctx)
+    assert "__interrupt__" not in first and first["outcome"] == "sent"
+    second = again("2026-11-02")
+    assert "__interrupt__" in second
+    resume(app, second["message_id"], {"type": "reject", "message": "t"}, context=ctx)
+    _save(engine, auto_approve_enabled=True, auto_approve_daily_cap=2)
+    third = again("2026-11-03")
+    assert "__interrupt__" not in third and third["outcome"] == "sent"
+    # The operator's kill switch (the context's) stops it whatever the location saved, even
+    # under a cap not yet reached (3 > 2 today).
+    _save(engine, auto_approve_enabled=True, auto_approve_daily_cap=3)
+    killed = context(engine, stub, autonomy=AutoApprovePolicy(kill_switch=True))
+    with engine.begin() as conn:
+        conn.execute(t.outreach_message.update().values(sent_at=p.NOW - timedelta(days=30)))
+    fourth = start(app, care, as_of="2026-11-04", context=killed)
+    assert "__interrupt__" in fourth
+    assert audit_actions(engine).count("outreach.auto_approve") == 2
