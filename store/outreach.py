@@ -165,6 +165,29 @@ def submit_for_approval(
         )
 
 
+def pending_ids(engine: Engine, location_id: int) -> list[int]:
+    """Ids of the location's messages waiting for approval, oldest first."""
+    with engine.connect() as conn:
+        query = select(M.c.id).where(M.c.location_id == location_id)
+        return list(
+            conn.execute(query.where(M.c.state == "pending_approval").order_by(M.c.id)).scalars()
+        )
+
+
+def store_recheck(
+    engine: Engine, message_id: int, *, policy: dict[str, Any], segments: int | None
+) -> bool:
+    """Replace the policy result of a message still waiting for approval (its location's
+    policy changed); False when it was decided meanwhile. Not a decision: the state stays."""
+    with engine.begin() as conn:
+        result = conn.execute(
+            update(M)
+            .where(M.c.id == message_id, M.c.state == "pending_approval")
+            .values(policy=policy, segments=segments)
+        )
+        return result.rowcount == 1
+
+
 def _pending(conn: Connection, message_id: int) -> dict[str, Any]:
     row = get_message(conn, message_id)
     if row["state"] != "pending_approval":

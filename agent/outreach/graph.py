@@ -56,8 +56,10 @@ from store.outreach import (
     edit,
     get_message,
     insert_draft,
+    pending_ids,
     reject,
     schedule,
+    store_recheck,
     submit_for_approval,
 )
 
@@ -216,6 +218,29 @@ def check_row(ctx: Context, row: Mapping[str, Any]) -> dict[str, Any]:
         last_service=practice.last_service(ctx.engine, row["patient_id"]) if named else None,
     )
     return result.as_dict()
+
+
+@dataclass(frozen=True)
+class Recheck:
+    """Drafts of a location checked again after its policy changed: how many were waiting,
+    and how many of them the policy now blocks."""
+
+    checked: int
+    blocked: int
+
+
+def recheck_pending(engine: Engine, location_id: int, base_url: str) -> Recheck:
+    """Check every draft of the location that waits for approval against the policy now in
+    force and store the result, so a draft the new rules forbid cannot be approved (and one
+    they now allow can)."""
+    ctx = Context(engine=engine, channels={}, base_url=base_url)
+    checked = blocked = 0
+    for message_id in pending_ids(engine, location_id):
+        result = check_row(ctx, get_message(engine, message_id))
+        if store_recheck(engine, message_id, policy=result, segments=result["segments"]):
+            checked += 1
+            blocked += not result["passed"]
+    return Recheck(checked, blocked)
 
 
 def policy_node(state: OutreachState, runtime: Runtime[Context]) -> dict[str, Any]:

@@ -248,7 +248,9 @@ def subscription_delete(
     return _subscriptions_section(request, session, scope, notice=notice)
 
 
-def _changes_text(changed: dict[str, dict[str, object]]) -> str:
+def _changes_text(
+    changed: dict[str, dict[str, object]], rechecked: tuple[int, int] | None = None
+) -> str:
     if not changed:
         return "No change"
     names = {
@@ -260,7 +262,14 @@ def _changes_text(changed: dict[str, dict[str, object]]) -> str:
         "auto_approve_daily_cap": "daily cap",
     }
     parts = [f"{names.get(k, k)} {v['old']} → {v['new']}" for k, v in changed.items()]
-    return "Saved: " + ", ".join(parts)
+    text = "Saved: " + ", ".join(parts)
+    if rechecked and rechecked[0]:
+        waiting, blocked = rechecked
+        text += (
+            f"; {waiting} waiting draft{'' if waiting == 1 else 's'} checked again, "
+            f"{blocked} now blocked"
+        )
+    return text
 
 
 @pages.post(
@@ -288,7 +297,7 @@ def policy_post(
     base_url = settings.app_base_url
     error = notice = None
     try:
-        policy, changed = stv.update_policy(
+        saved = stv.update_policy(
             session,
             engine,
             scope,
@@ -301,7 +310,7 @@ def policy_post(
             auto_approve_enabled=auto_approve_enabled,
             auto_approve_daily_cap=auto_approve_daily_cap,
         )
-        notice = _changes_text(changed)
+        policy, notice = saved.policy, _changes_text(saved.changed, saved.rechecked)
     except stv.LocationNotFound as exc:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=str(exc)) from None
     except ValueError as exc:

@@ -24,6 +24,7 @@ Definitions:
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -450,6 +451,17 @@ def get_policy(
     return _policy_out(loc, base_url, policy_for(engine, location_id), AutoApprovePolicy().purposes)
 
 
+@dataclass(frozen=True)
+class PolicyUpdate:
+    """A saved policy: the policy now in force, the changed fields (`{field: {"old", "new"}}`;
+    empty when nothing changed and nothing was audited) and, after a change, the drafts waiting
+    for approval that were checked again and how many of them it now blocks."""
+
+    policy: LocationPolicy
+    changed: dict[str, dict[str, Any]]
+    rechecked: tuple[int, int] | None
+
+
 def update_policy(
     session: Session,
     engine: Engine,
@@ -464,10 +476,10 @@ def update_policy(
     auto_approve_enabled: bool,
     auto_approve_daily_cap: int,
     now: datetime | None = None,
-) -> tuple[LocationPolicy, dict[str, dict[str, Any]]]:
+) -> PolicyUpdate:
     """Save a location's outreach policy (owner: any location of the organization; manager:
-    theirs, by the scope) — validated and audited by `location_policy.save_policy`. Returns
-    the policy now in force and the changed fields (empty: nothing changed, nothing audited).
+    theirs, by the scope) — validated and audited by `location_policy.save_policy` — and, when
+    something changed, check the location's drafts waiting for approval again under it.
     `LocationNotFound` outside the scope; ValueError (one line) for a broken rule."""
     from agent.outreach.location_policy import PolicyValues, save_policy
 
@@ -486,7 +498,15 @@ def update_policy(
         actor=scope.user.email,
         now=now,
     )
-    return get_policy(session, engine, scope, location_id, base_url), changed
+    rechecked = None
+    if changed:
+        from agent.outreach.graph import recheck_pending
+
+        found = recheck_pending(engine, location_id, base_url)
+        rechecked = (found.checked, found.blocked)
+    return PolicyUpdate(
+        get_policy(session, engine, scope, location_id, base_url), changed, rechecked
+    )
 
 
 def run_scopes(scope: UserScope) -> list[str]:

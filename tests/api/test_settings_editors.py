@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
 from fastapi import FastAPI
 from sqlalchemy import select
 from sqlmodel import Session
@@ -227,3 +228,46 @@ def test_the_owner_may_subscribe_to_the_organization(app: FastAPI, world: World)
     form = {"target": f"org:{world.org['A']}", "channel": "outbox", "send_hour_local": "7"}
     added = owner.post("/settings/subscriptions", data=form, headers=csrf_header(owner))
     assert "Added: Glow Medspa (all locations) by outbox at 07:00" in added.text
+
+
+def test_a_policy_change_checks_the_waiting_drafts_again(app: FastAPI, world: World) -> None:
+    """Greenwich has three drafts waiting (two passing 1-segment texts and one naming a
+    treatment). One passing draft is made 2 segments long — allowed by the default limit of 2.
+    Saving a limit of 1 checks all three again: that draft is now blocked by `segments` and
+    cannot be approved; the treatment one stays blocked; the short one still passes."""
+    from api.views.outreach import approve_message
+    from store.outreach import PolicyBlocked
+
+    long_id = world.message["A1"]
+    row = get_message(world.engine, long_id)
+    # + 96 plain GSM characters: ~196 in all, over one segment's 160 (2 segments of 153).
+    longer = row["body"].replace(
+        "It has been a while;",
+        "It has been a while; we would love to see you again soon, and the whole team sends "
+        "warm wishes for the season;",
+    )
+    assert 160 < len(longer) <= 306
+    with world.engine.begin() as conn:
+        conn.execute(
+            t.outreach_message.update()
+            .where(t.outreach_message.c.id == long_id)
+            .values(body=longer, policy={"passed": True, "violations": [], "segments": 2})
+        )
+    owner = signed_in(app, world, "owner")
+    url = f"/settings/policy/{world.loc['A1']}"
+    response = owner.post(url, data=POLICY, headers=csrf_header(owner))
+    assert "3 waiting drafts checked again, 2 now blocked" in response.text
+    checked = get_message(world.engine, long_id)
+    assert [v["rule"] for v in checked["policy"]["violations"]] == ["segments"]
+    assert checked["state"] == "pending_approval" and checked["segments"] == 2
+    blocked = get_message(world.engine, world.message["A1-blocked"])["policy"]
+    assert [v["rule"] for v in blocked["violations"]] == ["health_detail"]
+    assert get_message(world.engine, world.message["A1-second"])["policy"]["passed"] is True
+    user = AuthUser(
+        world.user["owner"], world.org["A"], world.email["owner"], "Owner", Role.owner, "session"
+    )
+    scope = UserScope(user, world.org["A"], frozenset({world.loc["A1"], world.loc["A2"]}), True)
+    with pytest.raises(PolicyBlocked, match="segments"):
+        approve_message(world.engine, scope, long_id)
+    # Westport's policy did not change: its draft was not touched.
+    assert get_message(world.engine, world.message["A2"])["segments"] == 1
