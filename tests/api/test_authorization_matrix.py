@@ -381,17 +381,21 @@ def test_decisions_matrix(app: FastAPI, world: World) -> None:
     assert cells == 56
 
 
+def _first_subscriptions(world: World) -> dict[str, int]:
+    """Each role's (and organization B's owner's) first subscription id."""
+    with Session(world.engine) as s:
+        found = {
+            key: s.exec(select(Subscription).where(Subscription.user_id == world.user[key])).first()
+            for key in (*ROLES, "ownerB")
+        }
+    return {key: sub.id for key, sub in found.items() if sub is not None and sub.id is not None}
+
+
 def test_subscription_writes_matrix(app: FastAPI, world: World) -> None:
     """Saving a subscription × role × own / foreign subscription: 401 anonymous; a user's
     own saved; anyone else's (same organization or another) 404, unchanged, not audited."""
     add_admin_data(world)
-    with Session(world.engine) as s:
-        subs = {
-            key: s.exec(select(Subscription).where(Subscription.user_id == world.user[key]))
-            .first()
-            .id  # type: ignore[union-attr]
-            for key in (*ROLES, "ownerB")
-        }
+    subs = _first_subscriptions(world)
     cells = 0
     wrong: list[str] = []
     sessions = {role: signed_in(app, world, role) for role in ROLES}
@@ -481,13 +485,7 @@ def test_subscription_add_remove_matrix(app: FastAPI, world: World) -> None:
     user's (another location, organization A's roll-up for the Greenwich-only roles,
     organization B) or another user's subscription 404, nothing written or audited."""
     add_admin_data(world)
-    with Session(world.engine) as s:
-        subs = {
-            key: s.exec(select(Subscription).where(Subscription.user_id == world.user[key]))
-            .first()
-            .id  # type: ignore[union-attr]
-            for key in (*ROLES, "ownerB")
-        }
+    subs = _first_subscriptions(world)
     cells = 0
     wrong: list[str] = []
     sessions = {role: signed_in(app, world, role) for role in ROLES}
