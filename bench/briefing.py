@@ -71,7 +71,8 @@ def _command(url: str, location_id: int, day: str) -> float:
 
 
 def _forget_the_day(url: str) -> None:
-    """Drop what the first briefing of a day stores for the others (snapshots, briefings)."""
+    """Drop what the first briefing of a day stores for the others: the at-risk scores and the
+    forecast."""
     from sqlalchemy import delete
 
     from store import tables as t

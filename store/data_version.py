@@ -18,6 +18,7 @@ a time-to-live or clear their cache after one.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Select, Table, func, select
@@ -48,14 +49,22 @@ VERSIONED: tuple[Table, ...] = (
 DataVersion = tuple[Any, ...]
 
 
-def _statements() -> tuple[Select[Any], Select[Any]]:
-    m, run = t.outreach_message, t.ingest_run
-    columns: list[Any] = [select(func.max(table.c.id)).scalar_subquery() for table in VERSIONED]
+def stamps(tables: Iterable[Table]) -> Select[Any]:
+    """One row: the largest id of each of `tables`, then the number of ingest runs no longer
+    running and the rows they inserted or updated — the imports part of a data version, also
+    used by caches of their own tables (`tools.forecast_snapshot`)."""
+    run = t.ingest_run
+    columns: list[Any] = [select(func.max(table.c.id)).scalar_subquery() for table in tables]
     columns.append(select(func.count()).where(run.c.status != "running").scalar_subquery())
     touched = func.coalesce(func.sum(run.c.inserted + run.c.updated), 0)
     columns.append(select(touched).scalar_subquery())
+    return select(*columns)
+
+
+def _statements() -> tuple[Select[Any], Select[Any]]:
+    m = t.outreach_message
     states = select(m.c.state, func.count()).group_by(m.c.state).order_by(m.c.state)
-    return select(*columns), states
+    return stamps(VERSIONED), states
 
 
 #: The version queries compiled once per dialect: SQLAlchemy's statement cache still builds a

@@ -17,10 +17,11 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, select
 from sqlalchemy.exc import OperationalError
 
 from store import tables as t
+from store.data_version import stamps
 from store.upsert import insert_for
 
 MODEL_VERSION = "1"  # bump when the forecast model changes, so old snapshots are not read
@@ -40,16 +41,8 @@ class SnapshotKey:
 
 def data_version(engine: Engine) -> str:
     """The stored `data_version` of a forecast made now (module docstring)."""
-    run = t.ingest_run
-    stamps = [
-        select(func.max(table.c.id)).scalar_subquery()
-        for table in (t.appointment, t.sale, t.service, t.location)
-    ]
-    stamps.append(select(func.count()).where(run.c.status != "running").scalar_subquery())
-    touched = func.coalesce(func.sum(run.c.inserted + run.c.updated), 0)
-    stamps.append(select(touched).scalar_subquery())
     with engine.connect() as conn:
-        row = conn.execute(select(*stamps)).one()
+        row = conn.execute(stamps((t.appointment, t.sale, t.service, t.location))).one()
     return f"m{MODEL_VERSION}:" + ":".join(str(value or 0) for value in row)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import suppress
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -87,7 +88,7 @@ def ensure_owner_subscription(
             session.add(user)
             session.flush()
         assert user.id is not None
-        if find_subscription(session, user.id, scope, channel) is None:
+        with suppress(DuplicateSubscription):  # already subscribed: nothing to add
             add_subscription(
                 session, user.id, scope=scope, channel=channel, send_hour_local=send_hour_local
             )

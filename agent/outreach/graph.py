@@ -43,7 +43,7 @@ from agent.outreach.candidates import Candidate
 from agent.outreach.delivery import send_message
 from agent.outreach.eligibility import FrequencyCap, decide
 from agent.outreach.location_policy import policy_for
-from agent.outreach.policy import check_message
+from agent.outreach.policy import PolicyConfig, check_message
 from agent.outreach.quiet_hours import next_window_opening
 from agent.outreach.writers import Draft, fill, write_llm, write_template
 from channels.base import Channel
@@ -204,10 +204,14 @@ def draft_node(state: OutreachState, runtime: Runtime[Context]) -> dict[str, Any
     return {"message_id": message_id, "writer": written.writer}
 
 
-def check_row(ctx: Context, row: Mapping[str, Any]) -> dict[str, Any]:
-    """The policy result for a stored message (its filled text), under its location's policy;
-    an e-mail may name the patient's last service when the location allows it."""
-    config = practice.policy_config(ctx.engine, row["location_id"], ctx.base_url)
+def check_row(
+    ctx: Context, row: Mapping[str, Any], config: PolicyConfig | None = None
+) -> dict[str, Any]:
+    """The policy result for a stored message (its filled text), under its location's policy
+    (`config`, read for the row's location when not given); an e-mail may name the patient's
+    last service when the location allows it."""
+    if config is None:
+        config = practice.policy_config(ctx.engine, row["location_id"], ctx.base_url)
     named = row["channel"] == "email" and config.allow_service_in_email
     result = check_message(
         row["body"],
@@ -234,9 +238,10 @@ def recheck_pending(engine: Engine, location_id: int, base_url: str) -> Recheck:
     force and store the result, so a draft the new rules forbid cannot be approved (and one
     they now allow can)."""
     ctx = Context(engine=engine, channels={}, base_url=base_url)
+    config = practice.policy_config(engine, location_id, base_url)
     checked = blocked = 0
     for message_id in pending_ids(engine, location_id):
-        result = check_row(ctx, get_message(engine, message_id))
+        result = check_row(ctx, get_message(engine, message_id), config)
         if store_recheck(engine, message_id, policy=result, segments=result["segments"]):
             checked += 1
             blocked += not result["passed"]

@@ -6,7 +6,7 @@ user's role (htmx; CSRF-checked by the middleware, audited by the view)."""
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from fastapi import APIRouter, Form, HTTPException, Path, Query, Request, status
 from fastapi.responses import HTMLResponse
@@ -29,6 +29,9 @@ from api.views import patients as pv
 from api.views import sent as sv
 from api.views import settings as stv
 from api.views import users as uv
+
+if TYPE_CHECKING:
+    from agent.outreach.graph import Recheck
 
 pages = APIRouter(include_in_schema=False)
 api = APIRouter(prefix="/api/v1", tags=["api"], responses=ERRORS)
@@ -248,9 +251,7 @@ def subscription_delete(
     return _subscriptions_section(request, session, scope, notice=notice)
 
 
-def _changes_text(
-    changed: dict[str, dict[str, object]], rechecked: tuple[int, int] | None = None
-) -> str:
+def _changes_text(changed: dict[str, dict[str, object]], rechecked: Recheck | None = None) -> str:
     if not changed:
         return "No change"
     names = {
@@ -263,8 +264,8 @@ def _changes_text(
     }
     parts = [f"{names.get(k, k)} {v['old']} → {v['new']}" for k, v in changed.items()]
     text = "Saved: " + ", ".join(parts)
-    if rechecked and rechecked[0]:
-        waiting, blocked = rechecked
+    if rechecked and rechecked.checked:
+        waiting, blocked = rechecked.checked, rechecked.blocked
         text += (
             f"; {waiting} waiting draft{'' if waiting == 1 else 's'} checked again, "
             f"{blocked} now blocked"

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 from sqlalchemy import Engine, insert
@@ -37,6 +37,10 @@ from api.roles import Role
 from api.views.users import UserOut, list_users
 from store import tables as t
 from store.models import Location, Organization, Subscription, User, UserLocation
+
+if TYPE_CHECKING:  # the outreach agent loads only where a policy is read or saved
+    from agent.outreach.graph import Recheck
+    from agent.outreach.location_policy import LocationPolicy as InForce
 
 #: Briefing delivery channels (`channels.registry.FACTORIES`; `outbox` writes files).
 CHANNELS: tuple[str, ...] = ("email", "slack", "outbox")
@@ -376,7 +380,7 @@ def location_names(session: Session, scope: UserScope) -> dict[int, str]:
 
 
 def _policy_out(
-    loc: Location, base_url: str, stored: Any, auto_purposes: tuple[str, ...]
+    loc: Location, base_url: str, stored: InForce, auto_purposes: tuple[str, ...]
 ) -> LocationPolicy:
     from agent.outreach.policy import OPT_OUT_TEXT
     from agent.outreach.practice import booking_url
@@ -459,7 +463,7 @@ class PolicyUpdate:
 
     policy: LocationPolicy
     changed: dict[str, dict[str, Any]]
-    rechecked: tuple[int, int] | None
+    rechecked: Recheck | None
 
 
 def update_policy(
@@ -502,8 +506,7 @@ def update_policy(
     if changed:
         from agent.outreach.graph import recheck_pending
 
-        found = recheck_pending(engine, location_id, base_url)
-        rechecked = (found.checked, found.blocked)
+        rechecked = recheck_pending(engine, location_id, base_url)
     return PolicyUpdate(
         get_policy(session, engine, scope, location_id, base_url), changed, rechecked
     )
